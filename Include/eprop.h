@@ -1,0 +1,261 @@
+/*
+ * eprop.h — the C contract of libeprop, event-driven e-prop for sparse recurrent
+ * spiking networks (Korcsak-Gorzo et al., arXiv 2511.21674), exact to NEST 3.10's
+ * eprop_* models.
+ *
+ * Conventions (they hold for every function below):
+ *   - Every function that can fail returns an int32_t status: EPROP_OK (0) or one of the
+ *     codes below. On failure, eprop_last_error() returns a message for the calling thread
+ *     naming the argument or parameter and the allowed range. Nothing is printed.
+ *   - Handles are opaque and typed. Populations, projections and recorders are small
+ *     integer ids owned by their network (0, 1, 2, … in creation order).
+ *   - Neuron ids inside a population are 0-based int64_t. Times are in ms. Arrays are
+ *     C-contiguous; 2-D arrays are row-major with the shape stated.
+ *   - OUT: marks pointers the function writes. Output arrays are provided by the caller
+ *     with the capacity stated; too small a capacity gives EPROP_ERR_BUFFER_TOO_SMALL.
+ *   - Model, parameter and recordable names are NEST's (eprop_iaf, V_th, c_reg, …).
+ *   - A network is not thread-safe: call into one network from one thread at a time.
+ *
+ * ABI: functions are never changed once released; new behaviour gets a new name (_v2).
+ * Compare eprop_abi_version() with EPROP_ABI_VERSION at load time.
+ */
+#ifndef EPROP_H
+#define EPROP_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EPROP_ABI_VERSION 1
+
+/* ---- Status codes ------------------------------------------------------------------- */
+#define EPROP_OK                       0  /* success */
+#define EPROP_ERR_NULL_ARGUMENT        1  /* a required pointer or handle was NULL */
+#define EPROP_ERR_INVALID_ARGUMENT     2  /* an argument is out of range, NaN, or of the wrong length */
+#define EPROP_ERR_UNKNOWN_NAME         3  /* unknown model, parameter, recordable or synapse name */
+#define EPROP_ERR_BAD_PROPERTY         4  /* a parameter value violates the model's validity rules */
+#define EPROP_ERR_ILLEGAL_CONNECTION   5  /* the connection is not allowed between these models */
+#define EPROP_ERR_INVALID_STATE        6  /* the call is not allowed in the network's current state */
+#define EPROP_ERR_BUFFER_TOO_SMALL     7  /* an output buffer's capacity is too small */
+#define EPROP_ERR_OUT_OF_MEMORY        8  /* the request would not fit in memory */
+#define EPROP_ERR_INTERRUPTED          9  /* the progress callback asked to stop */
+#define EPROP_ERR_INTERNAL            10  /* a bug in eprop: please report it */
+
+/** Opaque network handle. */
+typedef struct eprop_network eprop_network;
+
+/**
+ * Progress callback for eprop_simulate_progress: steps_done of steps_total of this call.
+ * Return 0 to continue, non-zero to stop after the current step (the network stays
+ * consistent and can be simulated further).
+ */
+typedef int32_t (*eprop_progress_fn)(int64_t steps_done, int64_t steps_total, void *user_data);
+
+/* ---- Library ------------------------------------------------------------------------- */
+
+/** ABI version of the loaded library; equals EPROP_ABI_VERSION of a matching header. */
+int32_t eprop_abi_version(void);
+/** Library version, e.g. "0.1.0" (static storage). */
+const char *eprop_version(void);
+/** Message of the last failed call on this thread ("" if none; valid until the next failing call). */
+const char *eprop_last_error(void);
+/** One-line meaning of a status code (static storage). */
+const char *eprop_status_string(int32_t status);
+
+/* ---- Model catalogue (static storage for every returned string) ---------------------- */
+
+/** Number of neuron models. */
+int32_t eprop_model_count(int64_t *count /* OUT */);
+/** Name of neuron model `index` (0 ≤ index < count). */
+int32_t eprop_model_name(int64_t index, const char **name /* OUT */);
+/** Number of parameters of `model`. */
+int32_t eprop_model_parameter_count(const char *model, int64_t *count /* OUT */);
+/**
+ * Parameter `index` of `model`: its name, unit ("" for none), kind ("real", "bool" or
+ * "choice"), default (for choice: index into the choices), the rule it must satisfy as
+ * text, and a one-line description. Any OUT pointer may be NULL.
+ */
+int32_t eprop_model_parameter_info(const char *model, int64_t index,
+                                   const char **name /* OUT */, const char **unit /* OUT */,
+                                   const char **kind /* OUT */, double *default_value /* OUT */,
+                                   const char **rule /* OUT */, const char **doc /* OUT */);
+/** Comma-separated recordables of `model`, e.g. "V_m,surrogate_gradient,learning_signal". */
+int32_t eprop_model_recordables(const char *model, const char **csv /* OUT */);
+
+/* ---- Network: constructor, destructor, methods --------------------------------------- */
+
+/** Constructor. resolution_ms: the time step dt (> 0, finite; NEST's default for e-prop is 1). */
+int32_t eprop_network_create(double resolution_ms, eprop_network **network /* OUT */);
+/** Destructor. eprop_network_destroy(NULL) is a no-op. */
+void eprop_network_destroy(eprop_network *network);
+/** Resolution dt in ms. */
+int32_t eprop_network_resolution(const eprop_network *network, double *resolution_ms /* OUT */);
+/** Simulated time so far in ms (number of steps done × dt). */
+int32_t eprop_network_time(const eprop_network *network, double *time_ms /* OUT */);
+
+/**
+ * Simulate duration_ms (a non-negative multiple of dt). Successive calls continue exactly
+ * where the previous one stopped.
+ */
+int32_t eprop_simulate(eprop_network *network, double duration_ms);
+/**
+ * As eprop_simulate, calling `progress` every `every_steps` steps (≥ 1) and after the last.
+ * A non-zero return from `progress` stops after the current step with EPROP_ERR_INTERRUPTED.
+ */
+int32_t eprop_simulate_progress(eprop_network *network, double duration_ms,
+                                eprop_progress_fn progress, void *user_data, int64_t every_steps);
+
+/* ---- Populations ---------------------------------------------------------------------- */
+
+/**
+ * Add `size` (≥ 1) neurons of `model`: "input" (spike source driven by spike times; the role
+ * of NEST's spike_generator + parrot_neuron), "eprop_iaf", "eprop_readout".
+ */
+int32_t eprop_add_population(eprop_network *network, const char *model, int64_t size,
+                             int32_t *population /* OUT */);
+/** Number of neurons in `population`. */
+int32_t eprop_population_size(const eprop_network *network, int32_t population, int64_t *size /* OUT */);
+/** Model name of `population` (static storage). */
+int32_t eprop_population_model(const eprop_network *network, int32_t population, const char **model /* OUT */);
+
+/**
+ * Set `count` parameters of `population` at once, by NEST name, with NEST units (bools as
+ * 0 or 1). The change is validated as a whole and applied only if every check passes.
+ * "V_m" (mV) sets the membrane potential state of every neuron.
+ */
+int32_t eprop_set_parameters(eprop_network *network, int32_t population,
+                             const char *const *names, const double *values, int64_t count);
+/** Set a parameter that takes a name, e.g. surrogate_gradient_function = "exponential". */
+int32_t eprop_set_parameter_string(eprop_network *network, int32_t population,
+                                   const char *name, const char *value);
+/** Get a real or bool parameter (per-neuron state such as "V_m": use eprop_get_state). */
+int32_t eprop_get_parameter(const eprop_network *network, int32_t population,
+                            const char *name, double *value /* OUT */);
+/** Get a parameter that takes a name (the returned string has static storage). */
+int32_t eprop_get_parameter_string(const eprop_network *network, int32_t population,
+                                   const char *name, const char **value /* OUT */);
+/** Per-neuron state `name` (a recordable, e.g. "V_m") of all `count` = size neurons. */
+int32_t eprop_get_state(const eprop_network *network, int32_t population, const char *name,
+                        double *values /* OUT [count] */, int64_t count);
+/** Set per-neuron state (only "V_m") of all `count` = size neurons. */
+int32_t eprop_set_state(eprop_network *network, int32_t population, const char *name,
+                        const double *values, int64_t count);
+
+/* ---- Inputs ---------------------------------------------------------------------------- */
+
+/**
+ * Replace the pending spikes of an "input" population: neuron neurons[i] receives a
+ * spike_generator spike at times_ms[i] (a multiple of dt, later than the current time) and
+ * so fires one step later, as NEST's parrot does. Repeated (neuron, time) pairs give
+ * repeated events.
+ */
+int32_t eprop_set_spike_times(eprop_network *network, int32_t population,
+                              const int64_t *neurons, const double *times_ms, int64_t count);
+/**
+ * Target signal y* of an "eprop_readout" population, NEST step_rate_generator semantics:
+ * values[n * n_times + k] becomes the target of neuron n from the readout step at
+ * times_ms[k] on (strictly increasing multiples of dt, not before the current time).
+ * Replaces the pending schedule; the current value holds until the first new time.
+ */
+int32_t eprop_set_target(eprop_network *network, int32_t population, const double *times_ms,
+                         const double *values, int64_t n_times, int64_t n_neurons);
+/** Learning window λ of an "eprop_readout" population, same layout and timing as targets. */
+int32_t eprop_set_learning_window(eprop_network *network, int32_t population, const double *times_ms,
+                                  const double *values, int64_t n_times, int64_t n_neurons);
+
+/* ---- Connections ------------------------------------------------------------------------- */
+
+/**
+ * Connect pre[i] of pre_population to post[i] of post_population with weights[i], using
+ * synapse_model "eprop_synapse" (plastic; delay exactly one step), "static_synapse"
+ * (delay one step for now) or "eprop_learning_signal_connection" (readout → recurrent,
+ * feedback weight B; its delay is ignored as in NEST). Creates a new projection.
+ * Must be called before the first simulate.
+ */
+int32_t eprop_connect(eprop_network *network, int32_t pre_population, int32_t post_population,
+                      const char *synapse_model, const int64_t *pre, const int64_t *post,
+                      const double *weights, int64_t count, double delay_ms,
+                      int32_t *projection /* OUT */);
+/**
+ * Connect all pairs with weights[post * n_pre + pre] (shape n_post × n_pre = the sizes of
+ * the populations). If both populations are the same and allow_autapses is 0, the diagonal
+ * is skipped (its values are ignored).
+ */
+int32_t eprop_connect_dense(eprop_network *network, int32_t pre_population, int32_t post_population,
+                            const char *synapse_model, const double *weights, int64_t n_post,
+                            int64_t n_pre, int32_t allow_autapses, double delay_ms,
+                            int32_t *projection /* OUT */);
+/** Number of synapses of `projection`. */
+int32_t eprop_projection_size(const eprop_network *network, int32_t projection, int64_t *count /* OUT */);
+/** (pre, post) of every synapse, in the projection's storage order (sorted by pre, then post). */
+int32_t eprop_get_connections(const eprop_network *network, int32_t projection,
+                              int64_t *pre /* OUT [count] */, int64_t *post /* OUT [count] */,
+                              int64_t count);
+/** Weights of every synapse, in storage order. */
+int32_t eprop_get_weights(const eprop_network *network, int32_t projection,
+                          double *weights /* OUT [count] */, int64_t count);
+/** Set every weight, in storage order (eprop_synapse: each within [Wmin, Wmax]). */
+int32_t eprop_set_weights(eprop_network *network, int32_t projection, const double *weights,
+                          int64_t count);
+/** Dense weights[post * n_pre + pre]; absent synapses read 0, parallel synapses add up. */
+int32_t eprop_get_weight_matrix(const eprop_network *network, int32_t projection,
+                                double *weights /* OUT [n_post * n_pre] */, int64_t n_post,
+                                int64_t n_pre);
+
+/* ---- Optimizer (NEST: the "optimizer" defaults of eprop_synapse, shared by all) ----------- */
+
+/**
+ * Set optimizer parameters at once, validated as a whole: batch_size (> 0, whole),
+ * eta (≥ 0), Wmin, Wmax (Wmin ≤ Wmax), optimize_each_step (0/1), beta_1, beta_2 ([0, 1)),
+ * epsilon (≥ 0).
+ */
+int32_t eprop_set_optimizer_parameters(eprop_network *network, const char *const *names,
+                                       const double *values, int64_t count);
+/** type = "gradient_descent" or "adam"; only before any eprop_synapse exists. */
+int32_t eprop_set_optimizer_string(eprop_network *network, const char *name, const char *value);
+/** Get a real optimizer parameter. */
+int32_t eprop_get_optimizer_parameter(const eprop_network *network, const char *name,
+                                      double *value /* OUT */);
+/** Get the optimizer type (static storage). */
+int32_t eprop_get_optimizer_string(const eprop_network *network, const char *name,
+                                   const char **value /* OUT */);
+
+/* ---- Recording --------------------------------------------------------------------------- */
+
+/** Record the spikes of every neuron of `population`. */
+int32_t eprop_record_spikes(eprop_network *network, int32_t population, int32_t *recorder /* OUT */);
+/**
+ * Record, after every step, the comma-separated recordables (see eprop_model_recordables)
+ * of neurons[0..n_neurons) of `population`. A sample of step t has time (t+1)·dt.
+ */
+int32_t eprop_record_state(eprop_network *network, int32_t population, const char *recordables,
+                           const int64_t *neurons, int64_t n_neurons, int32_t *recorder /* OUT */);
+/** Record, after every step, the weights of the synapses (pre[i], post[i]) of `projection`. */
+int32_t eprop_record_weights(eprop_network *network, int32_t projection, const int64_t *pre,
+                             const int64_t *post, int64_t count, int32_t *recorder /* OUT */);
+/** Number of samples held (spikes for a spike recorder, steps for the others). */
+int32_t eprop_recorder_count(const eprop_network *network, int32_t recorder, int64_t *count /* OUT */);
+/** Values per sample (1 for spikes; recordables × neurons; synapses). */
+int32_t eprop_recorder_width(const eprop_network *network, int32_t recorder, int64_t *width /* OUT */);
+/** Spike times (ms) and sender neuron ids of a spike recorder; capacity ≥ count. */
+int32_t eprop_recorder_get_spikes(const eprop_network *network, int32_t recorder,
+                                  double *times_ms /* OUT */, int64_t *senders /* OUT */,
+                                  int64_t capacity);
+/**
+ * Samples of a state or weight recorder: times_ms[count] and
+ * values[sample][recordable][neuron] (state) or values[sample][synapse] (weights);
+ * capacity ≥ count, values capacity ≥ count × width.
+ */
+int32_t eprop_recorder_get_samples(const eprop_network *network, int32_t recorder,
+                                   double *times_ms /* OUT */, double *values /* OUT */,
+                                   int64_t capacity);
+/** Drop the samples held (recording goes on). */
+int32_t eprop_recorder_clear(eprop_network *network, int32_t recorder);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EPROP_H */

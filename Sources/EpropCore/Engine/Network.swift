@@ -1,0 +1,455 @@
+/// A network: populations, projections, recorders, the optimizer and the clock. The build
+/// API validates everything a caller can get wrong and throws `EpropError`; nothing a
+/// caller passes can reach a trap.
+public final class Network {
+    public let clock: Clock
+    /// Steps simulated so far; the next step to run.
+    public private(set) var currentStep = 0
+    public private(set) var populations: [NeuronPopulation] = []
+    public private(set) var projections: [Projection] = []
+    public let optimizer = OptimizerConfig()
+    var deliveryOrder: [Projection] = []
+    var learningSignals: [LearningSignalProjection] = []
+    var recorders: [Recorder] = []
+
+    /// resolution: dt in ms (> 0, finite).
+    public init(resolution: Double) throws(EpropError) {
+        guard resolution.isFinite, resolution > 0 else {
+            throw .invalid("resolution: must be finite and > 0 ms, got \(fmt(resolution))")
+        }
+        guard resolution >= 0.001, (resolution * 1000).rounded() == resolution * 1000 else {
+            throw .invalid("resolution: must be a multiple of NEST's tic 0.001 ms and ≥ 0.001 ms, got \(fmt(resolution))")
+        }
+        clock = Clock(dt: resolution)
+    }
+
+    /// Simulated time, ms.
+    public var time: Double { clock.ms(currentStep) }
+
+    // MARK: Populations
+
+    /// Adds `size` neurons of `model` (a name in `ModelCatalog.names`); returns the id.
+    @discardableResult
+    public func addPopulation(model: String, size: Int) throws(EpropError) -> Int {
+        guard size >= 1, size <= Int(Int32.max) else {
+            throw .invalid("size: must be between 1 and \(Int32.max), got \(size)")
+        }
+        try requireNotStarted("add a population")
+        populations.append(try ModelCatalog.make(model, size: size))
+        return populations.count - 1
+    }
+
+    public func population(_ id: Int) throws(EpropError) -> NeuronPopulation {
+        guard id >= 0, id < populations.count else {
+            throw .invalid("population: no population \(id); ids are 0..<\(populations.count)")
+        }
+        return populations[id]
+    }
+
+    public func setParameters(_ id: Int, _ changes: [(String, Double)]) throws(EpropError) {
+        try population(id).setParameters(changes)
+    }
+
+    public func setParameter(_ id: Int, _ name: String, choice: String) throws(EpropError) {
+        let pop = try population(id)
+        guard let i = pop.parameters.table.index(of: name) else {
+            throw .unknown("\(pop.modelName) has no parameter \(name); parameters are "
+                + pop.parameters.table.specs.map(\.name).joined(separator: ", "))
+        }
+        guard case .choice(let names) = pop.parameters.table.specs[i].rule else {
+            throw .invalid("\(pop.modelName) parameter \(name) takes a number, not a name")
+        }
+        guard let k = names.firstIndex(of: choice) else {
+            throw .badProperty("\(pop.modelName) parameter \(name): "
+                + pop.parameters.table.specs[i].ruleText + " required, got \"\(choice)\"")
+        }
+        try pop.setParameters([(name, Double(k))])
+    }
+
+    /// A real or bool parameter; for a choice parameter the index of its value.
+    public func parameter(_ id: Int, _ name: String) throws(EpropError) -> Double {
+        let pop = try population(id)
+        guard pop.parameters.has(name) else {
+            if pop.recordables.contains(name) {
+                throw .invalid("\(name) is per-neuron state of \(pop.modelName): read it with get_state")
+            }
+            throw .unknown("\(pop.modelName) has no parameter \(name); parameters are "
+                + pop.parameters.table.specs.map(\.name).joined(separator: ", "))
+        }
+        return pop.parameters[name]
+    }
+
+    public func choiceParameter(_ id: Int, _ name: String) throws(EpropError) -> String {
+        let pop = try population(id)
+        guard pop.parameters.has(name) else {
+            throw .unknown("\(pop.modelName) has no parameter \(name)")
+        }
+        guard let value = pop.parameters.choiceName(name) else {
+            throw .invalid("\(pop.modelName) parameter \(name) is a number; read it with get_parameter")
+        }
+        return value
+    }
+
+    // MARK: Inputs
+
+    /// Replaces the pending spikes of an input population (spike_generator times, ms).
+    public func setSpikeTimes(_ id: Int, neurons: UnsafeBufferPointer<Int64>, times: UnsafeBufferPointer<Double>) throws(EpropError) {
+        guard let input = try population(id) as? InputPopulation else {
+            throw .invalid("population \(id) is \(populations[id].modelName); spike times drive \"input\" populations")
+        }
+        guard neurons.count == times.count else {
+            throw .invalid("neurons and times_ms: lengths must match, got \(neurons.count) and \(times.count)")
+        }
+        var steps = [Int](repeating: 0, count: times.count)
+        var ids = [Int32](repeating: 0, count: times.count)
+        for i in 0..<times.count {
+            let n = neurons[i]
+            guard n >= 0, n < Int64(input.size) else {
+                throw .invalid("neurons[\(i)]: must be in 0..<\(input.size), got \(n)")
+            }
+            guard let g = clock.gridStep(times[i]) else {
+                throw .invalid("times_ms[\(i)]: must be a finite multiple of the resolution \(fmt(clock.dt)) ms, got \(fmt(times[i]))")
+            }
+            guard g > currentStep else {
+                throw .invalid("times_ms[\(i)]: must be later than the current time \(fmt(time)) ms, got \(fmt(times[i]))")
+            }
+            steps[i] = g   // the generator fires in step g − 1; the parrot (our neuron) in step g
+            ids[i] = Int32(n)
+        }
+        input.setSpikes(steps: steps, neurons: ids)
+    }
+
+    public enum ReadoutSignal: Sendable { case target, learningWindow }
+
+    /// Replaces the pending target or learning-window schedule of a readout population.
+    public func setSchedule(_ signal: ReadoutSignal, _ id: Int, times: UnsafeBufferPointer<Double>,
+                            values: UnsafeBufferPointer<Double>, neurons: Int) throws(EpropError) {
+        let name = signal == .target ? "target" : "learning window"
+        guard let readout = try population(id) as? ReadoutPopulation else {
+            throw .invalid("population \(id) is \(populations[id].modelName); a \(name) drives \"eprop_readout\" populations")
+        }
+        guard neurons == readout.size else {
+            throw .invalid("n_neurons: must equal the population size \(readout.size), got \(neurons)")
+        }
+        guard values.count == times.count * neurons else {
+            throw .invalid("values: must hold n_neurons × n_times = \(neurons * times.count) values, got \(values.count)")
+        }
+        var steps = [Int](repeating: 0, count: times.count)
+        for k in 0..<times.count {
+            guard let g = clock.gridStep(times[k]) else {
+                throw .invalid("times_ms[\(k)]: must be a finite multiple of the resolution \(fmt(clock.dt)) ms, got \(fmt(times[k]))")
+            }
+            guard g >= currentStep else {
+                throw .invalid("times_ms[\(k)]: must not be before the current time \(fmt(time)) ms, got \(fmt(times[k]))")
+            }
+            if k > 0 && g <= steps[k - 1] {
+                throw .invalid("times_ms: must be strictly increasing, but times_ms[\(k)] = \(fmt(times[k])) follows \(fmt(times[k - 1]))")
+            }
+            steps[k] = g
+        }
+        for i in 0..<values.count where !values[i].isFinite {
+            throw .invalid("values[\(i)]: must be finite, got \(fmt(values[i]))")
+        }
+        let schedule = RateSchedule(steps: steps, values: Array(values), cursor: 0)
+        switch signal {
+        case .target: readout.targetSchedule = schedule
+        case .learningWindow: readout.windowSchedule = schedule
+        }
+    }
+
+    // MARK: Connections
+
+    /// Connects pre[i] → post[i] with weights[i]; returns the projection id.
+    @discardableResult
+    public func connect(pre prePopulation: Int, post postPopulation: Int, synapseModel: String,
+                        pre: UnsafeBufferPointer<Int64>, post: UnsafeBufferPointer<Int64>,
+                        weights: UnsafeBufferPointer<Double>, delay: Double) throws(EpropError) -> Int {
+        try requireNotStarted("connect")
+        let source = try population(prePopulation)
+        let target = try population(postPopulation)
+        guard pre.count == post.count, pre.count == weights.count else {
+            throw .invalid("pre, post and weights: lengths must match, got \(pre.count), \(post.count) and \(weights.count)")
+        }
+        for i in 0..<pre.count {
+            guard pre[i] >= 0, pre[i] < Int64(source.size) else {
+                throw .invalid("pre[\(i)]: must be in 0..<\(source.size) (size of population \(prePopulation)), got \(pre[i])")
+            }
+            guard post[i] >= 0, post[i] < Int64(target.size) else {
+                throw .invalid("post[\(i)]: must be in 0..<\(target.size) (size of population \(postPopulation)), got \(post[i])")
+            }
+            guard weights[i].isFinite else {
+                throw .invalid("weights[\(i)]: must be finite, got \(fmt(weights[i]))")
+            }
+        }
+        guard delay.isFinite, delay > 0 else {
+            throw .invalid("delay_ms: must be finite and > 0, got \(fmt(delay))")
+        }
+        let delaySteps = clock.gridStep(delay)
+        let projection: Projection
+        switch synapseModel {
+        case "eprop_synapse", "static_synapse":
+            guard source is InputPopulation || source is RecurrentPopulation else {
+                throw .illegal("\(synapseModel) from \(source.modelName): the source must emit spikes (input or a recurrent e-prop model)")
+            }
+            guard delaySteps == 1 else {
+                throw .illegal("delay_ms: \(synapseModel) currently requires a delay of exactly one step (\(fmt(clock.dt)) ms), got \(fmt(delay))")
+            }
+            let connectivity = Connectivity(sources: source.size, pre: pre, post: post)
+            if synapseModel == "static_synapse" {
+                guard let input = target.spikeInput else {
+                    throw .illegal("static_synapse onto \(target.modelName): the target does not take spikes")
+                }
+                projection = StaticProjection(source: prePopulation, target: postPopulation,
+                                              connectivity: connectivity, weights: weights, input: input)
+            } else {
+                let kind: EpropProjection.Target
+                if let recurrent = target as? RecurrentPopulation {
+                    kind = .recurrent(recurrent)
+                    for i in 0..<post.count { recurrent.indegree[Int(post[i])] += 1 }
+                } else if let readout = target as? ReadoutPopulation {
+                    kind = .readout(readout)
+                    for i in 0..<post.count { readout.indegree[Int(post[i])] += 1 }
+                } else {
+                    connectivity.free()
+                    throw .illegal("eprop_synapse onto \(target.modelName): the target must be an e-prop neuron (eprop_iaf, eprop_readout)")
+                }
+                optimizer.locked = true
+                projection = EpropProjection(source: prePopulation, targetPopulation: postPopulation, target: kind,
+                                             connectivity: connectivity, weights: weights, optimizer: optimizer,
+                                             input: target.spikeInput!)
+            }
+        case "eprop_learning_signal_connection":
+            guard let readouts = source as? ReadoutPopulation else {
+                throw .illegal("eprop_learning_signal_connection from \(source.modelName): the source must be an eprop_readout")
+            }
+            guard let recurrent = target as? RecurrentPopulation else {
+                throw .illegal("eprop_learning_signal_connection onto \(target.modelName): the target must be a recurrent e-prop neuron (eprop_iaf)")
+            }
+            guard delaySteps != nil, delay >= clock.dt else {
+                throw .invalid("delay_ms: must be a multiple of the resolution and ≥ \(fmt(clock.dt)) ms (it is ignored, as in NEST), got \(fmt(delay))")
+            }
+            let feedback = LearningSignalProjection(source: prePopulation, target: postPopulation,
+                                                    connectivity: Connectivity(sources: source.size, pre: pre, post: post),
+                                                    weights: weights, readouts: readouts, recurrent: recurrent)
+            learningSignals.append(feedback)
+            projection = feedback
+        default:
+            throw .unknown("unknown synapse model \"\(synapseModel)\"; synapse models are "
+                + ModelCatalog.synapseModels.joined(separator: ", "))
+        }
+        projections.append(projection)
+        if !(projection is LearningSignalProjection) {
+            deliveryOrder.append(projection)
+            // Stable: by source population, then creation.
+            deliveryOrder = deliveryOrder.enumerated().sorted {
+                ($0.element.sourcePopulation, $0.offset) < ($1.element.sourcePopulation, $1.offset)
+            }.map(\.element)
+        }
+        return projections.count - 1
+    }
+
+    public func projection(_ id: Int) throws(EpropError) -> Projection {
+        guard id >= 0, id < projections.count else {
+            throw .invalid("projection: no projection \(id); ids are 0..<\(projections.count)")
+        }
+        return projections[id]
+    }
+
+    /// Sets every weight of a projection in storage order.
+    public func setWeights(_ id: Int, _ w: UnsafeBufferPointer<Double>) throws(EpropError) {
+        let p = try projection(id)
+        guard w.count == p.count else {
+            throw .invalid("weights: projection \(id) has \(p.count) synapses, got \(w.count) values")
+        }
+        for i in 0..<w.count where !w[i].isFinite {
+            throw .invalid("weights[\(i)]: must be finite, got \(fmt(w[i]))")
+        }
+        if p is EpropProjection {
+            for i in 0..<w.count where w[i] < optimizer.wMin || w[i] > optimizer.wMax {
+                throw .badProperty("weights[\(i)]: eprop_synapse weights must lie in [Wmin, Wmax] = [\(fmt(optimizer.wMin)), \(fmt(optimizer.wMax))], got \(fmt(w[i]))")
+            }
+        }
+        p.setWeights(w)
+    }
+
+    // MARK: Recording
+
+    public func recordSpikes(_ id: Int) throws(EpropError) -> Int {
+        let pop = try population(id)
+        recorders.append(SpikeRecorder(population: pop))
+        return recorders.count - 1
+    }
+
+    public func recordState(_ id: Int, recordables names: [String], neurons: [Int]) throws(EpropError) -> Int {
+        let pop = try population(id)
+        guard !names.isEmpty else { throw .invalid("recordables: name at least one of " + pop.recordables.joined(separator: ", ")) }
+        var indices: [Int] = []
+        for name in names { indices.append(try pop.recordableIndex(name)) }
+        guard !neurons.isEmpty else { throw .invalid("neurons: name at least one neuron") }
+        for (i, j) in neurons.enumerated() where j < 0 || j >= pop.size {
+            throw .invalid("neurons[\(i)]: must be in 0..<\(pop.size), got \(j)")
+        }
+        recorders.append(StateRecorder(population: pop, recordables: indices, neurons: neurons))
+        return recorders.count - 1
+    }
+
+    public func recordWeights(_ id: Int, pre: [Int], post: [Int]) throws(EpropError) -> Int {
+        let p = try projection(id)
+        guard pre.count == post.count, !pre.isEmpty else {
+            throw .invalid("pre and post: must be non-empty and of equal length, got \(pre.count) and \(post.count)")
+        }
+        var synapses: [Int] = []
+        for i in 0..<pre.count {
+            guard pre[i] >= 0, pre[i] < p.connectivity.sources, let k = p.connectivity.find(pre[i], post[i]) else {
+                throw .invalid("(pre[\(i)], post[\(i)]) = (\(pre[i]), \(post[i])): projection \(id) has no such synapse")
+            }
+            synapses.append(k)
+        }
+        recorders.append(WeightRecorder(projection: p, synapses: synapses))
+        return recorders.count - 1
+    }
+
+    func recorder(_ id: Int) throws(EpropError) -> Recorder {
+        guard id >= 0, id < recorders.count else {
+            throw .invalid("recorder: no recorder \(id); ids are 0..<\(recorders.count)")
+        }
+        return recorders[id]
+    }
+
+    // MARK: Simulation
+
+    private func requireNotStarted(_ what: String) throws(EpropError) {
+        guard currentStep == 0 else {
+            throw .state("cannot \(what) after simulation has started (at \(fmt(time)) ms)")
+        }
+    }
+
+    /// Simulates `duration` ms (a non-negative multiple of dt), continuing exactly where the
+    /// last call stopped. `progress(done, total)` is called every `every` steps and after
+    /// the last; returning false stops after the current step with `.interrupted`.
+    public func simulate(_ duration: Double, every: Int = 0,
+                         progress: ((Int, Int) -> Bool)? = nil) throws(EpropError) {
+        guard let steps = clock.gridStep(duration), steps >= 0, duration >= 0 else {
+            throw .invalid("duration_ms: must be a non-negative multiple of the resolution \(fmt(clock.dt)) ms, got \(fmt(duration))")
+        }
+        prepare()
+        for recorder in recorders { recorder.reserve(steps: steps) }
+        let interval = every > 0 ? every : max(steps, 1)
+        for i in 0..<steps {
+            step(currentStep)
+            currentStep += 1
+            if let progress, (i + 1) % interval == 0 || i + 1 == steps {
+                if !progress(i + 1, steps) && i + 1 < steps {
+                    throw .init(.interrupted, "simulation stopped by the progress callback at \(fmt(time)) ms")
+                }
+            }
+        }
+    }
+
+    /// Derived constants for the clock, and the history windows' questions to the projections.
+    func prepare() {
+        for population in populations { population.prepare(clock) }
+        for (id, population) in populations.enumerated() {
+            let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
+            let ask: () -> Int = { incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) } }
+            if let recurrent = population as? RecurrentPopulation {
+                recurrent.history.oldestNeeded = ask
+            } else if let readout = population as? ReadoutPopulation {
+                readout.history.oldestNeeded = ask
+            }
+        }
+    }
+}
+
+extension Network {
+    /// Per-neuron recordable `name` of population `id`, into `out` (one value per neuron).
+    public func state(_ id: Int, _ name: String, into out: UnsafeMutableBufferPointer<Double>) throws(EpropError) {
+        let pop = try population(id)
+        guard out.count == pop.size else {
+            throw .invalid("values: must hold the population size \(pop.size), got \(out.count)")
+        }
+        try pop.state(name, into: out)
+    }
+
+    /// Connects every (post, pre) pair with weights[post · nPre + pre]; with the same
+    /// population on both sides and `allowAutapses` false, the diagonal is skipped.
+    @discardableResult
+    public func connectDense(pre prePopulation: Int, post postPopulation: Int, synapseModel: String,
+                             weights: UnsafeBufferPointer<Double>, nPost: Int, nPre: Int,
+                             allowAutapses: Bool, delay: Double) throws(EpropError) -> Int {
+        let source = try population(prePopulation), target = try population(postPopulation)
+        guard nPre == source.size else {
+            throw .invalid("n_pre: must equal the size \(source.size) of population \(prePopulation), got \(nPre)")
+        }
+        guard nPost == target.size else {
+            throw .invalid("n_post: must equal the size \(target.size) of population \(postPopulation), got \(nPost)")
+        }
+        guard weights.count == nPre * nPost else {
+            throw .invalid("weights: must hold n_post × n_pre = \(nPre * nPost) values, got \(weights.count)")
+        }
+        let skipDiagonal = prePopulation == postPopulation && !allowAutapses
+        var pre: [Int64] = [], post: [Int64] = [], w: [Double] = []
+        let n = nPre * nPost
+        pre.reserveCapacity(n); post.reserveCapacity(n); w.reserveCapacity(n)
+        for i in 0..<nPre {
+            for j in 0..<nPost where !(skipDiagonal && i == j) {
+                pre.append(Int64(i))
+                post.append(Int64(j))
+                w.append(weights[j * nPre + i])
+            }
+        }
+        return try pre.withUnsafeBufferPointer { (p) throws(EpropError) -> Int in
+            try post.withUnsafeBufferPointer { (q) throws(EpropError) -> Int in
+                try w.withUnsafeBufferPointer { (ws) throws(EpropError) -> Int in
+                    try connect(pre: prePopulation, post: postPopulation, synapseModel: synapseModel,
+                                pre: p, post: q, weights: ws, delay: delay)
+                }
+            }
+        }
+    }
+
+    /// Dense weights[post · nPre + pre] of a projection; absent synapses read 0.
+    public func weightMatrix(_ id: Int, into out: UnsafeMutableBufferPointer<Double>, nPost: Int, nPre: Int) throws(EpropError) {
+        let p = try projection(id)
+        let source = populations[p.sourcePopulation], target = populations[p.targetPopulation]
+        guard nPre == source.size, nPost == target.size else {
+            throw .invalid("n_post × n_pre: must be \(target.size) × \(source.size) (the population sizes), got \(nPost) × \(nPre)")
+        }
+        guard out.count == nPre * nPost else {
+            throw .invalid("weights: must hold \(nPre * nPost) values, got \(out.count)")
+        }
+        for i in 0..<out.count { out[i] = 0 }
+        let c = p.connectivity
+        for s in 0..<c.sources {
+            for k in c.rowStart[s]..<c.rowStart[s + 1] { out[Int(c.target[k]) * nPre + s] += p.weight(k) }
+        }
+    }
+
+    /// (pre, post) of every synapse of projection `id` in storage order.
+    public func connections(_ id: Int) throws(EpropError) -> (pre: [Int], post: [Int]) {
+        let p = try projection(id)
+        let c = p.connectivity
+        return (p.sources(), (0..<c.count).map { Int(c.target[$0]) })
+    }
+
+    public func recorderCount(_ id: Int) throws(EpropError) -> Int { try recorder(id).count }
+    public func recorderWidth(_ id: Int) throws(EpropError) -> Int { try recorder(id).width }
+    public func clearRecorder(_ id: Int) throws(EpropError) { try recorder(id).clear() }
+
+    /// Spike times (ms) and senders of a spike recorder.
+    public func recordedSpikes(_ id: Int) throws(EpropError) -> (steps: [Int], senders: [Int32]) {
+        guard let r = try recorder(id) as? SpikeRecorder else {
+            throw .invalid("recorder \(id) records samples, not spikes: read it with get_samples")
+        }
+        return (r.steps, r.senders)
+    }
+
+    /// Sample steps and values of a state or weight recorder.
+    public func recordedSamples(_ id: Int) throws(EpropError) -> (steps: [Int], values: [Double]) {
+        switch try recorder(id) {
+        case let r as StateRecorder: return (r.steps, r.values)
+        case let r as WeightRecorder: return (r.steps, r.values)
+        default: throw .invalid("recorder \(id) records spikes: read it with get_spikes")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// A recorder samples after every step; it never allocates inside the step loop
+/// (capacity is reserved by `reserve` before a simulate call).
+protocol Recorder: AnyObject {
+    /// Values per sample (1 for a spike recorder).
+    var width: Int { get }
+    /// Samples held (spikes, or steps).
+    var count: Int { get }
+    func reserve(steps: Int)
+    func sample(step t: Int)
+    func clear()
+}
+
+/// Records the spikes of one population: the step of each spike and its sender. A spike
+/// of step t is reported at time (t + 1)·dt, as NEST's spike_recorder does.
+final class SpikeRecorder: Recorder {
+    unowned let population: NeuronPopulation
+    var steps: [Int] = []
+    var senders: [Int32] = []
+    init(population: NeuronPopulation) { self.population = population }
+    var width: Int { 1 }
+    var count: Int { steps.count }
+    func reserve(steps n: Int) {
+        // Spikes per step are not known in advance; reserve for a mean rate of 1 per neuron per
+        // 20 steps and let the array grow (amortised) beyond that.
+        let expected = steps.count + n * max(1, population.size / 20)
+        if steps.capacity < expected && expected < 50_000_000 {
+            steps.reserveCapacity(expected)
+            senders.reserveCapacity(expected)
+        }
+    }
+    func sample(step t: Int) {
+        let events = population.events
+        for e in 0..<events.count {
+            for _ in 0..<events.multiplicity[e] {
+                steps.append(t)
+                senders.append(events.ids[e])
+            }
+        }
+    }
+    func clear() {
+        steps.removeAll(keepingCapacity: true)
+        senders.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Records recordables of chosen neurons after every step; values[sample][recordable][neuron].
+final class StateRecorder: Recorder {
+    unowned let population: NeuronPopulation
+    let recordableIndices: [Int]
+    let neurons: [Int]
+    var steps: [Int] = []
+    var values: [Double] = []
+    init(population: NeuronPopulation, recordables: [Int], neurons: [Int]) {
+        self.population = population
+        recordableIndices = recordables
+        self.neurons = neurons
+    }
+    var width: Int { recordableIndices.count * neurons.count }
+    var count: Int { steps.count }
+    func reserve(steps n: Int) {
+        steps.reserveCapacity(steps.count + n)
+        values.reserveCapacity(values.count + n * width)
+    }
+    func sample(step t: Int) {
+        steps.append(t)
+        for r in recordableIndices {
+            for j in neurons { values.append(population.recordable(r, j)) }
+        }
+    }
+    func clear() {
+        steps.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Records the weights of chosen synapses after every step; values[sample][synapse].
+final class WeightRecorder: Recorder {
+    unowned let projection: Projection
+    let synapses: [Int]
+    var steps: [Int] = []
+    var values: [Double] = []
+    init(projection: Projection, synapses: [Int]) {
+        self.projection = projection
+        self.synapses = synapses
+    }
+    var width: Int { synapses.count }
+    var count: Int { steps.count }
+    func reserve(steps n: Int) {
+        steps.reserveCapacity(steps.count + n)
+        values.reserveCapacity(values.count + n * width)
+    }
+    func sample(step t: Int) {
+        steps.append(t)
+        for s in synapses { values.append(projection.weight(s)) }
+    }
+    func clear() {
+        steps.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+}

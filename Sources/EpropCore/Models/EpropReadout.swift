@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A value schedule with NEST step_rate_generator timing (spec §5.4): the value with
+/// amplitude time T is in effect for readout update steps ≥ T/dt; 0 before the first.
+struct RateSchedule {
+    var steps: [Int] = []
+    /// values[n * steps.count + k]: value of neuron n from steps[k] on.
+    var values: [Double] = []
+    var cursor = 0
+
+    /// Copies the values that come into effect at step `t` into `current`.
+    @inline(__always)
+    mutating func advance(to t: Int, current: UnsafeMutablePointer<Double>, neurons: Int) {
+        while cursor < steps.count && steps[cursor] <= t {
+            let n = steps.count
+            for k in 0..<neurons { current[k] = values[k * n + cursor] }
+            cursor += 1
+        }
+    }
+}
+
+/// `eprop_readout`: leaky readout neuron with a mean-squared-error learning signal
+/// (spec §5). With v = V_m − E_L:
+///
+///     v ← P_i·I_in + z_in + α·v;  v ← max(v, V_min − E_L)
+///     y = v + E_L;  e = y − y*;  then y, y*, e are multiplied by the window λ
+///     the error e of step t reaches the recurrent neurons at the start of step t + 1
+///     I_in ← I_e (one step late)
+///
+/// There is no one-step lag: the error of step t uses the voltage of step t.
+public final class ReadoutPopulation: NeuronPopulation {
+    static let table = ParameterTable(
+        owner: "eprop_readout",
+        specs: [
+            ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
+            ParameterSpec("E_L", unit: "mV", 0.0, .any, doc: "Leak (resting) potential."),
+            ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current (acts one step late)."),
+            ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
+            ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
+                          doc: "Lower bound of the membrane potential."),
+            ParameterSpec("eprop_isi_trace_cutoff", unit: "ms", .infinity, .atLeast(0), infinite: true,
+                          doc: "Presynaptic traces of an interval are integrated for at most this long, then only decayed."),
+        ],
+        crossRules: []
+    )
+
+    public let size: Int
+    public var modelName: String { "eprop_readout" }
+    public private(set) var parameters: ParameterSet
+    public let events: EventList
+    public let history: EpropHistory
+
+    let v: UnsafeMutablePointer<Double>
+    let iIn: UnsafeMutablePointer<Double>
+    let zIn: UnsafeMutablePointer<Double>
+    /// Target y* and window λ in effect (from the schedules).
+    let target: UnsafeMutablePointer<Double>
+    let window: UnsafeMutablePointer<Double>
+    /// e·λ of the last step: the learning signal sent at the start of the next step.
+    let error: UnsafeMutablePointer<Double>
+    let readoutSignal: UnsafeMutablePointer<Double>
+    let targetSignal: UnsafeMutablePointer<Double>
+    var targetSchedule = RateSchedule()
+    var windowSchedule = RateSchedule()
+    var indegree: [Int32]
+    var lastStep = -1
+
+    var alpha = 0.0, pI = 0.0, vMin = 0.0, iE = 0.0, eL = 0.0
+    var cutoffSteps = Clock.never
+
+    public init(size: Int) {
+        self.size = size
+        parameters = ReadoutPopulation.table.defaults()
+        events = EventList(capacity: 0)
+        history = EpropHistory(neurons: size, channels: 1)
+        v = allocateDoubles(size); iIn = allocateDoubles(size); zIn = allocateDoubles(size)
+        target = allocateDoubles(size); window = allocateDoubles(size); error = allocateDoubles(size)
+        readoutSignal = allocateDoubles(size); targetSignal = allocateDoubles(size)
+        indegree = Array(repeating: 0, count: size)
+    }
+
+    deinit {
+        for p in [v, iIn, zIn, target, window, error, readoutSignal, targetSignal] { p.deallocate() }
+    }
+
+    public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
+
+    public func setParameters(_ changes: [(String, Double)]) throws(EpropError) {
+        var vM: Double? = nil
+        var rest: [(String, Double)] = []
+        for (name, value) in changes {
+            if name == "V_m" {
+                guard value.isFinite else { throw .badProperty("eprop_readout state V_m (mV): must be finite, got \(fmt(value))") }
+                vM = value
+            } else { rest.append((name, value)) }
+        }
+        let updated = try parameters.setting(rest)
+        let oldEL = parameters["E_L"], newEL = updated["E_L"]
+        parameters = updated
+        if let vM {
+            for j in 0..<size { v[j] = vM - newEL }
+        } else if oldEL != newEL {
+            for j in 0..<size { v[j] = (v[j] + oldEL) - newEL }
+        }
+    }
+
+    public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
+        guard name == "V_m" else { throw .unknown("eprop_readout: settable state is V_m, not \(name)") }
+        for j in 0..<size {
+            guard values[j].isFinite else { throw .badProperty("eprop_readout state V_m (mV): must be finite, got \(fmt(values[j])) at neuron \(j)") }
+        }
+        let eL = parameters["E_L"]
+        for j in 0..<size { v[j] = values[j] - eL }
+    }
+
+    public var recordables: [String] { ["V_m", "readout_signal", "target_signal", "error_signal"] }
+
+    public func recordable(_ index: Int, _ j: Int) -> Double {
+        switch index {
+        case 0: return v[j] + parameters["E_L"]
+        case 1: return readoutSignal[j]
+        case 2: return targetSignal[j]
+        default: return error[j]
+        }
+    }
+
+    public func prepare(_ clock: Clock) {
+        let p = parameters
+        let tauM = p["tau_m"], cM = p["C_m"]
+        eL = p["E_L"]
+        alpha = exp(-clock.dt / tauM)
+        pI = tauM / cM * (1.0 - alpha)
+        vMin = p["V_min"] - eL
+        iE = p["I_e"]
+        cutoffSteps = clock.steps(p["eprop_isi_trace_cutoff"])
+    }
+
+    public func update(step t: Int) {
+        history.append(t)
+        targetSchedule.advance(to: t, current: target, neurons: size)
+        windowSchedule.advance(to: t, current: window, neurons: size)
+        let v = self.v, iIn = self.iIn, zIn = self.zIn
+        let alpha = self.alpha, pI = self.pI, vMin = self.vMin, eL = self.eL, iE = self.iE
+        for k in 0..<size {
+            var vk = pI * iIn[k] + zIn[k] + alpha * v[k]
+            zIn[k] = 0
+            vk = max(vk, vMin)
+            v[k] = vk
+            let y = vk + eL
+            let yStar = target[k]
+            let lambda = window[k]
+            let e = (y - yStar) * lambda
+            readoutSignal[k] = y * lambda
+            targetSignal[k] = yStar * lambda
+            error[k] = e
+            history.entry(k, t)[0] = e
+            iIn[k] = iE
+        }
+        lastStep = t
+    }
+}

@@ -1,0 +1,33 @@
+/// Every neuron model by its NEST name: its parameter table, recordables and factory.
+public enum ModelCatalog {
+    public static let names = ["input", "eprop_iaf", "eprop_readout"]
+
+    public static func table(_ model: String) throws(EpropError) -> ParameterTable {
+        switch model {
+        case "input": return InputPopulation.table
+        case "eprop_iaf": return EpropIaf.table
+        case "eprop_readout": return ReadoutPopulation.table
+        default: throw unknownModel(model)
+        }
+    }
+
+    public static func recordables(_ model: String) throws(EpropError) -> [String] {
+        try make(model, size: 1).recordables
+    }
+
+    static func make(_ model: String, size: Int) throws(EpropError) -> NeuronPopulation {
+        switch model {
+        case "input": return InputPopulation(size: size)
+        case "eprop_iaf": return RecurrentPopulation(model: .iaf, size: size)
+        case "eprop_readout": return ReadoutPopulation(size: size)
+        default: throw unknownModel(model)
+        }
+    }
+
+    static func unknownModel(_ model: String) -> EpropError {
+        .unknown("unknown neuron model \"\(model)\"; models are " + names.joined(separator: ", "))
+    }
+
+    /// Synapse models accepted by `Network.connect`.
+    public static let synapseModels = ["eprop_synapse", "static_synapse", "eprop_learning_signal_connection"]
+}

@@ -1,0 +1,49 @@
+/// Synapses grouped by source (CSR): the synapses of source s are rowStart[s] ..< rowStart[s+1],
+/// sorted by target. Built from (pre, post) lists by a stable counting sort.
+public struct Connectivity {
+    public let sources: Int
+    public let rowStart: [Int]
+    /// Target neuron of every synapse.
+    public let target: UnsafeMutablePointer<Int32>
+    /// For every synapse, the index of the (pre, post, weight) triple it came from.
+    let origin: [Int]
+
+    public var count: Int { origin.count }
+
+    init(sources: Int, pre: UnsafeBufferPointer<Int64>, post: UnsafeBufferPointer<Int64>) {
+        self.sources = sources
+        let n = pre.count
+        var start = [Int](repeating: 0, count: sources + 1)
+        for i in 0..<n { start[Int(pre[i]) + 1] += 1 }
+        for s in 0..<sources { start[s + 1] += start[s] }
+        var fill = start
+        var order = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let s = Int(pre[i])
+            order[fill[s]] = i
+            fill[s] += 1
+        }
+        // Within a row, sort by target; ties keep the order of the caller's arrays.
+        for s in 0..<sources where start[s + 1] - start[s] > 1 {
+            order[start[s]..<start[s + 1]].sort { a, b in
+                post[a] != post[b] ? post[a] < post[b] : a < b
+            }
+        }
+        rowStart = start
+        origin = order
+        target = .allocate(capacity: max(n, 1))
+        for k in 0..<n { target[k] = Int32(truncatingIfNeeded: post[order[k]]) }
+    }
+
+    func free() { target.deallocate() }
+
+    /// Index of the first synapse (s → j), or nil.
+    func find(_ s: Int, _ j: Int) -> Int? {
+        var lo = rowStart[s], hi = rowStart[s + 1]
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if Int(target[mid]) < j { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < rowStart[s + 1] && Int(target[lo]) == j ? lo : nil
+    }
+}

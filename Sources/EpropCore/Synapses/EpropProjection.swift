@@ -1,0 +1,327 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `eprop_synapse` (spec §8): plastic synapses of one projection and the event-driven
+/// gradient kernel — the only copy, used for every target model.
+///
+/// Storage. What every synapse of a source shares because it sees the same events —
+/// previous stamp, flush flag, presynaptic trace z̄ and its one-step buffer, remaining
+/// cutoff steps, pending decay, optimizer step bookkeeping — lives once per source.
+/// Per synapse only what differs: target, weight, ē, ē_reg, the interval gradient g,
+/// the batch sum G and Adam's m, v.
+///
+/// Kernel, for an event of source i stamped t_s after one stamped t_prev (spec §8.3, as
+/// NEST computes it; note ē has no (1 − κ) factor, ē_reg has one):
+///
+///     interval start (previous event a spike): rem = cutoff, g = 0, the spike enters z̄
+///     for t in [t_prev − 1, t_prev − 1 + min(rem, t_s − t_prev)):
+///         z̄ = α·z̄ + z_t                          (once per source)
+///         e = ψ_t · z̄;  ē = κ·ē + e;  ē_reg = κ_reg·ē_reg + (1 − κ_reg)·e
+///         Δg = L_t·ē + reg_t·ē_reg                 (readout target: Δg = err_t·z̄)
+///         optimize_each_step: w = opt(t + 1, Δg)    else g += Δg
+///     steps past the cutoff only decay (pow), applied at the next spike, not at a flush;
+///     accumulate mode: w = opt(t_s − 1, g) at a spike. Then the spike is transmitted
+///     with the new weight. A flush event is never transmitted.
+public final class EpropProjection: Projection {
+    enum Target {
+        case recurrent(RecurrentPopulation)
+        case readout(ReadoutPopulation)
+    }
+
+    public let sourcePopulation: Int
+    public let targetPopulation: Int
+    public var synapseModel: String { "eprop_synapse" }
+    public let connectivity: Connectivity
+    let target: Target
+    let optimizer: OptimizerConfig
+    let input: UnsafeMutablePointer<Double>
+
+    // Per synapse.
+    let weights: UnsafeMutablePointer<Double>
+    let eBar: UnsafeMutablePointer<Double>
+    let eBarReg: UnsafeMutablePointer<Double>
+    let intervalGradient: UnsafeMutablePointer<Double>
+    let batchSum: UnsafeMutablePointer<Double>
+    let adamM: UnsafeMutablePointer<Double>?
+    let adamV: UnsafeMutablePointer<Double>?
+
+    // Per source.
+    var tPrev: [Int]
+    var prevWasFlush: [Bool]
+    var zBar: [Double]
+    var zBuffer: [Double]
+    var remaining: [Int]
+    var pendingDecay: [Int]
+    var sourceOptimizer: [SourceOptimizerState]
+
+    // Scratch reused by every event.
+    var zBarSequence: UnsafeMutablePointer<Double>
+    var zBarCapacity = 256
+    var plan = OptimizerPlan()
+
+    init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
+         weights w: UnsafeBufferPointer<Double>, optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
+        sourcePopulation = source
+        self.targetPopulation = targetPopulation
+        self.target = target
+        self.connectivity = connectivity
+        self.optimizer = optimizer
+        self.input = input
+        let n = connectivity.count
+        weights = allocateDoubles(n)
+        for k in 0..<n { weights[k] = w[connectivity.origin[k]] }
+        eBar = allocateDoubles(n)
+        eBarReg = allocateDoubles(n)
+        intervalGradient = allocateDoubles(n)
+        batchSum = allocateDoubles(n)
+        if optimizer.kind == .adam {
+            adamM = allocateDoubles(n)
+            adamV = allocateDoubles(n)
+        } else {
+            adamM = nil
+            adamV = nil
+        }
+        let sources = connectivity.sources
+        tPrev = Array(repeating: 0, count: sources)
+        prevWasFlush = Array(repeating: false, count: sources)
+        zBar = Array(repeating: 0, count: sources)
+        zBuffer = Array(repeating: 0, count: sources)
+        remaining = Array(repeating: 0, count: sources)
+        pendingDecay = Array(repeating: 0, count: sources)
+        sourceOptimizer = Array(repeating: SourceOptimizerState(), count: sources)
+        zBarSequence = allocateDoubles(zBarCapacity)
+    }
+
+    deinit {
+        for p in [weights, eBar, eBarReg, intervalGradient, batchSum] { p.deallocate() }
+        adamM?.deallocate()
+        adamV?.deallocate()
+        zBarSequence.deallocate()
+        plan.free()
+        connectivity.free()
+    }
+
+    public func weight(_ i: Int) -> Double { weights[i] }
+    public func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+
+    /// Adam moments of synapse i (0 for gradient descent).
+    public func moments(_ i: Int) -> (m: Double, v: Double) { (adamM?[i] ?? 0, adamV?[i] ?? 0) }
+
+    var cutoffSteps: Int {
+        switch target {
+        case .recurrent(let p): return p.cutoffSteps
+        case .readout(let p): return p.cutoffSteps
+        }
+    }
+
+    /// The oldest history entry of the target population that a pending interval of this
+    /// projection still needs, or Int.max.
+    func oldestPendingEntry() -> Int {
+        let c = cutoffSteps
+        var oldest = Int.max
+        for s in 0..<connectivity.sources where tPrev[s] > 0 {
+            let pending = prevWasFlush[s] ? remaining[s] : c
+            if pending > 0 { oldest = min(oldest, tPrev[s] - 1) }
+        }
+        return oldest
+    }
+
+    public func deliver(_ events: EventList, stamp: Int) {
+        for e in 0..<events.count {
+            let s = Int(events.ids[e])
+            let mult = events.multiplicity[e]
+            if mult == 0 {
+                process(source: s, stamp: stamp, flush: true)
+            } else {
+                // Repeated spikes are separate events (spec §13 item 17).
+                for _ in 0..<mult { process(source: s, stamp: stamp, flush: false) }
+            }
+        }
+    }
+
+    /// One event of source `s` through every synapse of its row (spec §8.2).
+    func process(source s: Int, stamp ts: Int, flush: Bool) {
+        let rowBegin = connectivity.rowStart[s], rowEnd = connectivity.rowStart[s + 1]
+        let previous = tPrev[s]
+        if previous > 0 {
+            switch target {
+            case .recurrent(let population):
+                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, recurrent: population)
+            case .readout(let population):
+                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, readout: population)
+            }
+        } else if !flush {
+            let w = weights, tgt = connectivity.target, input = self.input
+            for syn in rowBegin..<rowEnd { input[Int(tgt[syn])] += w[syn] }
+        }
+        tPrev[s] = ts
+        prevWasFlush[s] = flush
+    }
+
+    /// The part of an event every synapse of the source shares: the z̄ sequence over the
+    /// interval's n entries, the cutoff and decay bookkeeping, and the optimizer plan.
+    /// Returns (first entry, n, decay factors if decay applies now, reset g).
+    @inline(__always)
+    private func prepareInterval(source s: Int, stamp ts: Int, flush: Bool, alpha: Double)
+        -> (begin: Int, n: Int, decay: Int, resetG: Bool)
+    {
+        let previous = tPrev[s]
+        let isi = ts - previous
+        var zCurrent = 0.0
+        let newInterval = !prevWasFlush[s]
+        if newInterval {
+            remaining[s] = cutoffSteps
+            zCurrent = 1
+        }
+        let begin = previous - 1
+        let n = min(remaining[s], isi)
+        if n > zBarCapacity { growZBar(n) }
+        var zb = zBar[s], zBuf = zBuffer[s]
+        for i in 0..<n {
+            let z = zBuf
+            zBuf = zCurrent
+            zCurrent = 0
+            zb = alpha * zb + z
+            zBarSequence[i] = zb
+        }
+        remaining[s] -= n
+        pendingDecay[s] += isi - n
+        var decay = 0
+        if !flush && pendingDecay[s] > 0 {
+            decay = pendingDecay[s]
+            pendingDecay[s] = 0
+            zb *= pow(alpha, Double(decay))
+        }
+        zBar[s] = zb
+        zBuffer[s] = zBuf
+
+        // Optimizer calls of this event, identical for every synapse of the source.
+        plan.reset()
+        let config = optimizer
+        if config.eachStep {
+            for i in 0..<n { plan.plan(idx: begin + i + 1, &sourceOptimizer[s], config) }
+        } else if !flush {
+            plan.plan(idx: ts - 1, &sourceOptimizer[s], config)
+        }
+        return (begin, n, decay, newInterval)
+    }
+
+    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
+                           recurrent population: RecurrentPopulation) {
+        let kappa = population.kappa, kappaReg = population.kappaReg
+        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: population.alpha)
+        let history = population.history
+        precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
+                     "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
+        let kappaDecay = decay > 0 ? pow(kappa, Double(decay)) : 1
+        let kappaRegDecay = decay > 0 ? pow(kappaReg, Double(decay)) : 1
+        let mask = history.mask
+        let config = optimizer
+        let each = config.eachStep, transmit = !flush
+        let kind = config.kind, batch = Double(config.batchSize)
+        let beta1 = config.beta1, beta2 = config.beta2, epsilon = config.epsilon
+        let wMin = config.wMin, wMax = config.wMax
+        let zBarSeq = zBarSequence, iterations = plan.iterations, rates = plan.rates
+        let finalCall = !each && transmit
+        let tgt = connectivity.target, input = self.input
+        for syn in rows {
+            let j = Int(tgt[syn])
+            let ring = history.ring(j)
+            var eb = eBar[syn], ebr = eBarReg[syn]
+            var g = resetG ? 0.0 : intervalGradient[syn]
+            var opt = SynapseOptimizer(weight: weights[syn], sum: batchSum[syn],
+                                       m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+            var rate = 0
+            for i in 0..<n {
+                let h = ring + ((begin + i) & mask) &* 3
+                let e = h[0] * zBarSeq[i]
+                eb = kappa * eb + e
+                ebr = kappaReg * ebr + (1.0 - kappaReg) * e
+                let dg = h[1] * eb + h[2] * ebr
+                if each {
+                    g = dg
+                    opt.apply(g, iterations: iterations[i], rates: rates, rate: &rate, kind, batch: batch,
+                              beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+                } else {
+                    g = g + dg
+                }
+            }
+            if decay > 0 {
+                eb *= kappaDecay
+                ebr *= kappaRegDecay
+            }
+            if finalCall {
+                opt.apply(g, iterations: iterations[0], rates: rates, rate: &rate, kind, batch: batch,
+                          beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+            }
+            eBar[syn] = eb
+            eBarReg[syn] = ebr
+            intervalGradient[syn] = g
+            weights[syn] = opt.weight
+            batchSum[syn] = opt.sum
+            if let adamM, let adamV {
+                adamM[syn] = opt.m
+                adamV[syn] = opt.v
+            }
+            if transmit { input[j] += opt.weight }
+        }
+    }
+
+    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
+                           readout population: ReadoutPopulation) {
+        let (begin, n, _, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: population.alpha)
+        let history = population.history
+        precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
+                     "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
+        let mask = history.mask
+        let config = optimizer
+        let each = config.eachStep, transmit = !flush
+        let kind = config.kind, batch = Double(config.batchSize)
+        let beta1 = config.beta1, beta2 = config.beta2, epsilon = config.epsilon
+        let wMin = config.wMin, wMax = config.wMax
+        let zBarSeq = zBarSequence, iterations = plan.iterations, rates = plan.rates
+        let finalCall = !each && transmit
+        let tgt = connectivity.target, input = self.input
+        for syn in rows {
+            let k = Int(tgt[syn])
+            let ring = history.ring(k)
+            var g = resetG ? 0.0 : intervalGradient[syn]
+            var opt = SynapseOptimizer(weight: weights[syn], sum: batchSum[syn],
+                                       m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+            var rate = 0
+            for i in 0..<n {
+                let dg = ring[(begin + i) & mask] * zBarSeq[i]
+                if each {
+                    g = dg
+                    opt.apply(g, iterations: iterations[i], rates: rates, rate: &rate, kind, batch: batch,
+                              beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+                } else {
+                    g = g + dg
+                }
+            }
+            if finalCall {
+                opt.apply(g, iterations: iterations[0], rates: rates, rate: &rate, kind, batch: batch,
+                          beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+            }
+            intervalGradient[syn] = g
+            weights[syn] = opt.weight
+            batchSum[syn] = opt.sum
+            if let adamM, let adamV {
+                adamM[syn] = opt.m
+                adamV[syn] = opt.v
+            }
+            if transmit { input[k] += opt.weight }
+        }
+    }
+
+    private func growZBar(_ n: Int) {
+        var cap = zBarCapacity
+        while cap < n { cap *= 2 }
+        zBarSequence.deallocate()
+        zBarSequence = allocateDoubles(cap)
+        zBarCapacity = cap
+    }
+}

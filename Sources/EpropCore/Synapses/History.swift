@@ -1,0 +1,86 @@
+/// Per-neuron e-prop history of one population (spec §7.1): for every step t an entry of
+/// `channels` values — recurrent: (ψ_t, L_t, reg_t); readout: (err_t).
+///
+/// Design note: NEST keeps one sorted vector per neuron and erases used ranges on every
+/// event (§7.5), which costs a search and a memmove per synapse event. All neurons of a
+/// population append in lockstep, so eprop keeps one ring per population instead, laid
+/// out [neuron][slot][channel] so the gradient kernel reads one neuron's entries
+/// contiguously. The window [firstStep, endStep) only ever drops entries that no pending
+/// synapse interval still needs (the oldest needed entry is asked of the incoming
+/// projections when the ring is full), so learning is unaffected; the ring grows when a
+/// silent source holds old entries, exactly the case NEST's flush events exist for.
+public final class EpropHistory {
+    public let neurons: Int
+    public let channels: Int
+    public private(set) var capacity: Int
+    @usableFromInline var mask: Int
+    @usableFromInline var data: UnsafeMutablePointer<Double>
+    /// Oldest entry kept (inclusive) and one past the newest.
+    public private(set) var firstStep = 0
+    public private(set) var endStep = 0
+    /// Oldest entry any pending synapse interval still needs (`Int.max` if none); set by
+    /// the network to ask the incoming projections.
+    var oldestNeeded: () -> Int = { Int.max }
+
+    public init(neurons: Int, channels: Int, initialCapacity: Int = 64) {
+        self.neurons = neurons
+        self.channels = channels
+        var cap = 4
+        while cap < initialCapacity { cap <<= 1 }
+        capacity = cap
+        mask = cap - 1
+        let count = neurons * cap * channels
+        data = .allocate(capacity: max(count, 1))
+        data.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { data.deallocate() }
+
+    /// Bytes held by the ring.
+    public var bytes: Int { neurons * capacity * channels * 8 }
+
+    /// Makes room for entry `t` (= endStep); called once per step before the neurons write
+    /// every channel of their entry t. Keeps at least entries ≥ t − 2, which the learning
+    /// signal and the `learning_signal` recordable still touch.
+    public func append(_ t: Int) {
+        precondition(t == endStep, "history entries must be appended step by step (got \(t), expected \(endStep))")
+        if t - firstStep + 1 > capacity {
+            let keepFrom = min(oldestNeeded(), t - 2)
+            if keepFrom > firstStep { firstStep = min(keepFrom, t) }
+            if t - firstStep + 1 > capacity { grow(toHold: t - firstStep + 1) }
+        }
+        endStep = t + 1
+    }
+
+    /// Pointer to the channels of entry `t` of neuron `j`; `t` must lie in the window.
+    @inlinable @inline(__always)
+    public func entry(_ j: Int, _ t: Int) -> UnsafeMutablePointer<Double> {
+        data + (j &* capacity &+ (t & mask)) &* channels
+    }
+
+    public func contains(_ t: Int) -> Bool { t >= firstStep && t < endStep }
+
+    /// Base pointer of neuron `j`'s ring and the index mask, for kernels that walk entries.
+    @inlinable @inline(__always)
+    public func ring(_ j: Int) -> UnsafeMutablePointer<Double> { data + j &* capacity &* channels }
+
+    private func grow(toHold needed: Int) {
+        var newCap = capacity
+        while newCap < needed { newCap <<= 1 }
+        newCap = max(newCap, capacity * 2)
+        let newData = UnsafeMutablePointer<Double>.allocate(capacity: neurons * newCap * channels)
+        newData.initialize(repeating: 0, count: neurons * newCap * channels)
+        let newMask = newCap - 1
+        for j in 0..<neurons {
+            for t in firstStep..<endStep {
+                let src = data + (j * capacity + (t & mask)) * channels
+                let dst = newData + (j * newCap + (t & newMask)) * channels
+                for c in 0..<channels { dst[c] = src[c] }
+            }
+        }
+        data.deallocate()
+        data = newData
+        capacity = newCap
+        mask = newMask
+    }
+}

@@ -3,7 +3,14 @@
 /// neuron fire in step T/dt (the parrot's step), i.e. its spike is stamped T/dt + 1 and
 /// recorded at T + dt. Repeated times give repeated events (spec §13, item 17).
 public final class InputPopulation: NeuronPopulation {
-    static let table = ParameterTable(owner: "input", specs: [], crossRules: [])
+    static let table = ParameterTable(
+        owner: "input",
+        specs: [
+            ParameterSpec("flush_event_send_interval", unit: "ms", .infinity, .greaterThan(0), infinite: true,
+                          doc: "A silent input sends a flush event this long after its last event (as NEST's parrot_neuron), so synapses consume pending history."),
+        ],
+        crossRules: []
+    )
 
     public let size: Int
     public var modelName: String { "input" }
@@ -13,10 +20,17 @@ public final class InputPopulation: NeuronPopulation {
     var spikeSteps: [Int] = []
     var spikeNeurons: [Int32] = []
     var cursor = 0
+    /// Step of each neuron's last event (0: none yet, as NEST's last_event_time).
+    var lastEvent: [Int]
+    var flushSteps = Clock.never
+    /// Preallocated copy of the step's spikes while flush events are merged in.
+    private let scratch: EventList
 
     public init(size: Int) {
         self.size = size
         events = EventList(capacity: size)
+        scratch = EventList(capacity: size)
+        lastEvent = Array(repeating: 0, count: size)
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { nil }
@@ -31,7 +45,9 @@ public final class InputPopulation: NeuronPopulation {
 
     public var recordables: [String] { [] }
     public func recordable(_ index: Int, _ j: Int) -> Double { 0 }
-    public func prepare(_ clock: Clock) {}
+    public func prepare(_ clock: Clock) {
+        flushSteps = clock.steps(parameters["flush_event_send_interval"])
+    }
 
     /// Replaces the pending spikes with (step, neuron) pairs, sorted here.
     func setSpikes(steps: [Int], neurons: [Int32]) {
@@ -56,6 +72,26 @@ public final class InputPopulation: NeuronPopulation {
                     }
                     cursor += 1
                 }
+            }
+        }
+        for e in 0..<events.count { lastEvent[Int(events.ids[e])] = t }
+        if flushSteps != Clock.never { appendFlushEvents(t) }
+    }
+
+    /// Flush events (spec §7.6) of silent neurons, merged into the id-ordered event list.
+    private func appendFlushEvents(_ t: Int) {
+        let spikes = events.count
+        let spikeIds = scratch.ids, spikeMult = scratch.multiplicity
+        for e in 0..<spikes { spikeIds[e] = events.ids[e]; spikeMult[e] = events.multiplicity[e] }
+        events.count = 0
+        var next = 0
+        for j in 0..<size {
+            if next < spikes && Int(spikeIds[next]) == j {
+                events.append(j, spikeMult[next])
+                next += 1
+            } else if lastEvent[j] > 0 && t - lastEvent[j] >= flushSteps {
+                events.append(j, 0)
+                lastEvent[j] = t
             }
         }
     }

@@ -16,7 +16,7 @@ public func eprop_last_error() -> UnsafePointer<CChar> { lastError() }
 
 @_cdecl("eprop_status_string")
 public func eprop_status_string(_ status: Int32) -> UnsafePointer<CChar> {
-    interned(EpropStatus(rawValue: status)?.meaning ?? "unknown status code \(status)")
+    interned(EpropStatus(rawValue: status)?.meaning ?? "unknown status code")
 }
 
 /// Calls ModelCatalog.names.

@@ -20,7 +20,7 @@ public func eprop_record_state(_ network: OpaquePointer?, _ population: Int32, _
         let net = try handle(network)
         let out = try output(recorder, "recorder")
         let csv = try string(recordables, "recordables")
-        let list = csv.split(separator: ",").map { String($0).trimmingSpaces() }
+        let list = csv.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
         let ids = try buffer(neurons, nNeurons, "neurons", countName: "n_neurons").map { Int(clamping: $0) }
         out.pointee = Int32(try net.recordState(Int(population), recordables: list, neurons: ids))
     }

@@ -284,7 +284,12 @@ public final class Network {
         let pop = try population(id)
         guard !names.isEmpty else { throw .invalid("recordables: name at least one of " + pop.recordables.joined(separator: ", ")) }
         var indices: [Int] = []
-        for name in names { indices.append(try pop.recordableIndex(name)) }
+        for name in names {
+            guard !name.isEmpty else { throw .invalid("recordables: empty name in the list") }
+            let index = try pop.recordableIndex(name)
+            guard !indices.contains(index) else { throw .invalid("recordables: \(name) is listed twice") }
+            indices.append(index)
+        }
         guard !neurons.isEmpty else { throw .invalid("neurons: name at least one neuron") }
         for (i, j) in neurons.enumerated() where j < 0 || j >= pop.size {
             throw .invalid("neurons[\(i)]: must be in 0..<\(pop.size), got \(j)")

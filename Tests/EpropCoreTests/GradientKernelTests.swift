@@ -10,7 +10,7 @@ import Glibc
 struct ReferenceSynapse {
     var w: Double
     var tPrev = 0, prevFlush = false
-    var zBar = 0.0, eBar = 0.0, eBarReg = 0.0, zBuf = 0.0, g = 0.0, rem = 0, decay = 0
+    var zBar = 0.0, eBar = 0.0, eBarReg = 0.0, epsilon = 0.0, zBuf = 0.0, g = 0.0, rem = 0, decay = 0
     var sum = 0.0, k = 1, etaCurrent = 1e-4, nOptimize = 0, m = 0.0, v = 0.0, b1p = 1.0, b2p = 1.0
 
     mutating func optimize(_ idx: Int, _ gradient: Double, _ c: OptimizerConfig) {
@@ -42,7 +42,8 @@ struct ReferenceSynapse {
 
     /// history(t) = (ψ, L, reg); readout targets pass (err, 0, 0) with `readout` true.
     mutating func send(_ ts: Int, flush: Bool, history: (Int) -> (Double, Double, Double), alpha: Double,
-                       kappa: Double, kappaReg: Double, cutoff: Int, readout: Bool, _ c: OptimizerConfig) {
+                       kappa: Double, kappaReg: Double, beta: Double = 0, rho: Double = 0, adaptive: Bool = false,
+                       cutoff: Int, readout: Bool, _ c: OptimizerConfig) {
         if tPrev != 0 {
             let isi = ts - tPrev
             var zCur = 0.0
@@ -57,7 +58,13 @@ struct ReferenceSynapse {
                 if readout {
                     dg = psi * zBar
                 } else {
-                    let e = psi * zBar
+                    let e: Double
+                    if adaptive {
+                        e = psi * (zBar - beta * epsilon)
+                        epsilon = rho * epsilon + e
+                    } else {
+                        e = psi * zBar
+                    }
                     eBar = kappa * eBar + e
                     eBarReg = kappaReg * eBarReg + (1.0 - kappaReg) * e
                     dg = l * eBar + reg * eBarReg
@@ -70,6 +77,7 @@ struct ReferenceSynapse {
                 zBar *= pow(alpha, Double(decay))
                 eBar *= pow(kappa, Double(decay))
                 eBarReg *= pow(kappaReg, Double(decay))
+                if adaptive { epsilon *= pow(rho, Double(decay)) }
                 decay = 0
             }
             if !flush && !c.eachStep { optimize(ts - 1, g, c) }
@@ -87,13 +95,19 @@ func kernelMatchesPerSynapseReference(optimizerType: String, eachStep: Bool) thr
     for (batch, cutoff, flushRate, readout) in [(1, Clock.never, 0.0, false), (1, 5, 0.05, false), (3, 1, 0.05, false),
                                                 (2, 0, 0.1, false), (1, 30, 0.2, false), (1, 7, 0.05, true),
                                                 (4, Clock.never, 0.1, true)] {
-        try compareKernel(optimizerType, eachStep, batch: batch, cutoff: cutoff, flushRate: flushRate, readout: readout)
+        for (adaptive, heterogeneous) in [(false, false), (true, false), (false, true), (true, true)]
+        where !(readout && adaptive) {
+            try compareKernel(optimizerType, eachStep, batch: batch, cutoff: cutoff, flushRate: flushRate,
+                              readout: readout, adaptive: adaptive, heterogeneous: heterogeneous)
+        }
     }
 }
 
+/// Adaptive targets add ε (spec §8.3); heterogeneous targets (per-neuron τ_m, κ, κ_reg,
+/// β, τ_a) switch the engine to per-synapse z̄ and per-target filter constants.
 func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff: Int, flushRate: Double,
-                   readout: Bool) throws {
-    let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout)"
+                   readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false) throws {
+    let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3, targets = 4
     let clock = Clock(dt: 1)
@@ -102,20 +116,46 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     try config.set([("batch_size", Double(batch)), ("eta", 0.05), ("optimize_each_step", eachStep ? 1 : 0),
                     ("Wmin", -0.6), ("Wmax", 0.6)])
     let cutoffMs = cutoff == Clock.never ? Double.infinity : Double(cutoff)
-    let history: EpropHistory, alpha: Double, kappa: Double, kappaReg: Double
+    let history: EpropHistory
+    var alpha: [Double], kappa = [Double](repeating: 0, count: targets), kappaReg = [Double](repeating: 0, count: targets)
+    var beta = [Double](repeating: 0, count: targets), rho = [Double](repeating: 0, count: targets)
     let target: EpropProjection.Target, input: UnsafeMutablePointer<Double>
+    let tauM = heterogeneous ? [7.0, 13, 21, 9] : [13.0, 13, 13, 13]
     if readout {
         let pop = ReadoutPopulation(size: targets)
-        try pop.setParameters([("tau_m", 7), ("C_m", 1), ("eprop_isi_trace_cutoff", cutoffMs)])
+        if heterogeneous {
+            try pop.setParameters([("C_m", 1), ("eprop_isi_trace_cutoff", cutoffMs)], arrays: [("tau_m", tauM)])
+        } else {
+            try pop.setParameters([("C_m", 1), ("eprop_isi_trace_cutoff", cutoffMs), ("tau_m", tauM[0])])
+        }
         pop.prepare(clock)
-        (history, alpha, kappa, kappaReg) = (pop.history, pop.alpha, 0, 0)
+        history = pop.history
+        alpha = (0..<targets).map { pop.alpha[$0] }
         target = .readout(pop); input = pop.zIn
     } else {
-        let pop = RecurrentPopulation(model: .iaf, size: targets)
-        try pop.setParameters([("tau_m", 13), ("C_m", 1), ("kappa", 0.9), ("kappa_reg", 0.8),
-                               ("eprop_isi_trace_cutoff", cutoffMs)])
+        let pop = RecurrentPopulation(model: adaptive ? .iafAdapt : .iaf, size: targets)
+        var arrays: [(String, [Double])] = [("tau_m", tauM)]
+        if heterogeneous {
+            arrays += [("kappa", [0.9, 0.95, 0.8, 0.99]), ("kappa_reg", [0.8, 0.7, 0.9, 0.85])]
+            if adaptive { arrays += [("adapt_beta", [0.5, 1.5, 0.1, 2]), ("adapt_tau", [20, 30, 5, 100])] }
+        } else {
+            arrays += [("kappa", [0.9, 0.9, 0.9, 0.9]), ("kappa_reg", [0.8, 0.8, 0.8, 0.8])]
+            if adaptive { arrays += [("adapt_beta", [1.2, 1.2, 1.2, 1.2]), ("adapt_tau", [25, 25, 25, 25])] }
+        }
+        if heterogeneous {
+            try pop.setParameters([("C_m", 1), ("eprop_isi_trace_cutoff", cutoffMs)], arrays: arrays)
+        } else {
+            // One common value each, so the engine takes its shared-z̄ (and SIMD) paths.
+            try pop.setParameters([("C_m", 1), ("eprop_isi_trace_cutoff", cutoffMs)] + arrays.map { ($0.0, $0.1[0]) })
+        }
         pop.prepare(clock)
-        (history, alpha, kappa, kappaReg) = (pop.history, pop.alpha, pop.kappa, pop.kappaReg)
+        #expect(pop.alpha.isUniform == !heterogeneous && pop.kappa.isUniform == !heterogeneous, "\(label)")
+        history = pop.history
+        alpha = (0..<targets).map { pop.alpha[$0] }
+        kappa = (0..<targets).map { pop.kappa[$0] }
+        kappaReg = (0..<targets).map { pop.kappaReg[$0] }
+        beta = (0..<targets).map { pop.beta[$0] }
+        rho = (0..<targets).map { pop.rho[$0] }
         target = .recurrent(pop); input = pop.zIn
     }
     history.oldestNeeded = { 0 }
@@ -141,6 +181,8 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         EpropProjection(source: 0, targetPopulation: 1, target: target, connectivity: connectivity, weights: w,
                         optimizer: config, input: input)
     }
+    projection.prepareForSimulation()
+    #expect((projection.zBarSynapse != nil) == heterogeneous, "\(label): per-synapse z̄ only for differing τ_m")
     var references = (0..<connectivity.count).map { ReferenceSynapse(w: weights[connectivity.origin[$0]]) }
     let sourceOf = projection.sources()
     for ts in 1..<steps {
@@ -154,8 +196,9 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                 projection.process(source: s, stamp: ts, flush: flush)
                 for k in 0..<connectivity.count where sourceOf[k] == s {
                     let j = Int(connectivity.target[k])
-                    references[k].send(ts, flush: flush, history: { entry(j, $0) }, alpha: alpha, kappa: kappa,
-                                       kappaReg: kappaReg, cutoff: cutoff, readout: readout, config)
+                    references[k].send(ts, flush: flush, history: { entry(j, $0) }, alpha: alpha[j], kappa: kappa[j],
+                                       kappaReg: kappaReg[j], beta: beta[j], rho: rho[j], adaptive: adaptive,
+                                       cutoff: cutoff, readout: readout, config)
                 }
             }
         }

@@ -76,7 +76,32 @@ public final class Network {
             throw .unknown("\(pop.modelName) has no parameter \(name); parameters are "
                 + pop.parameters.table.specs.map(\.name).joined(separator: ", "))
         }
+        if pop.neuronParameters.isPerNeuron(name) {
+            throw .invalid("\(pop.modelName) parameter \(name) is set per neuron: read it with get_parameter_array")
+        }
         return pop.parameters[name]
+    }
+
+    /// Every neuron's value of parameter `name` (state such as V_m: use `state`).
+    public func parameterArray(_ id: Int, _ name: String, into out: UnsafeMutableBufferPointer<Double>) throws(EpropError) {
+        let pop = try population(id)
+        guard pop.parameters.has(name) else {
+            throw .unknown("\(pop.modelName) has no parameter \(name); parameters are "
+                + pop.parameters.table.specs.map(\.name).joined(separator: ", "))
+        }
+        guard out.count == pop.size else {
+            throw .invalid("values: must hold the population size \(pop.size), got \(out.count)")
+        }
+        for (j, x) in pop.neuronParameters.values(name).enumerated() { out[j] = x }
+    }
+
+    /// Sets per-neuron values of parameter (or state) `name`, validated for every neuron.
+    public func setParameterArray(_ id: Int, _ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
+        let pop = try population(id)
+        guard values.count == pop.size else {
+            throw .invalid("values: must hold one value per neuron (\(pop.size)), got \(values.count)")
+        }
+        try pop.setParameters([], arrays: [(name, Array(values))])
     }
 
     public func choiceParameter(_ id: Int, _ name: String) throws(EpropError) -> String {
@@ -86,6 +111,9 @@ public final class Network {
         }
         guard let value = pop.parameters.choiceName(name) else {
             throw .invalid("\(pop.modelName) parameter \(name) is a number; read it with get_parameter")
+        }
+        guard !pop.neuronParameters.isPerNeuron(name) else {
+            throw .invalid("\(pop.modelName) parameter \(name) is set per neuron")
         }
         return value
     }
@@ -211,7 +239,8 @@ public final class Network {
                     for i in 0..<post.count { readout.indegree[Int(post[i])] += 1 }
                 } else {
                     connectivity.free()
-                    throw .illegal("eprop_synapse onto \(target.modelName): the target must be an e-prop neuron (eprop_iaf, eprop_readout)")
+                    throw .illegal("eprop_synapse onto \(target.modelName): the target must be an e-prop neuron ("
+                        + RecurrentModel.allCases.map(\.name).joined(separator: ", ") + ", eprop_readout)")
                 }
                 optimizer.locked = true
                 projection = EpropProjection(source: prePopulation, targetPopulation: postPopulation, target: kind,
@@ -223,7 +252,8 @@ public final class Network {
                 throw .illegal("eprop_learning_signal_connection from \(source.modelName): the source must be an eprop_readout")
             }
             guard let recurrent = target as? RecurrentPopulation else {
-                throw .illegal("eprop_learning_signal_connection onto \(target.modelName): the target must be a recurrent e-prop neuron (eprop_iaf)")
+                throw .illegal("eprop_learning_signal_connection onto \(target.modelName): the target must be a recurrent e-prop neuron ("
+                + RecurrentModel.allCases.map(\.name).joined(separator: ", ") + ")")
             }
             guard delaySteps != nil, delay >= clock.dt else {
                 throw .invalid("delay_ms: must be a multiple of the resolution and ≥ \(fmt(clock.dt)) ms (it is ignored, as in NEST), got \(fmt(delay))")
@@ -354,6 +384,7 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
+        for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
             let ask: () -> Int = { incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) } }

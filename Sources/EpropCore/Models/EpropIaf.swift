@@ -18,53 +18,52 @@ import Darwin
 /// Refractoriness: t_ref = k steps blocks the k − 1 steps after a spike (t_ref of one step
 /// acts as zero); v keeps integrating while refractory.
 enum EpropIaf {
-    static let table = ParameterTable(
-        owner: "eprop_iaf",
-        specs: [
-            ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
-            ParameterSpec("E_L", unit: "mV", -70.0, .any, doc: "Leak (resting) potential."),
-            ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current (acts one step late)."),
-            ParameterSpec("t_ref", unit: "ms", 2.0, .atLeast(0), doc: "Refractory period."),
-            ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
-            ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
-                          doc: "Lower bound of the membrane potential."),
-            ParameterSpec("V_th", unit: "mV", -55.0, .any, doc: "Spike threshold."),
-        ] + sharedEpropParameters,
-        crossRules: [CrossRule("V_th ≥ V_min") { $0["V_th"] < $0["V_min"] }]
-    )
+    static let neuronParameters: [ParameterSpec] = [
+        ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
+        ParameterSpec("E_L", unit: "mV", -70.0, .any, doc: "Leak (resting) potential."),
+        ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current."),
+        ParameterSpec("t_ref", unit: "ms", 2.0, .atLeast(0), doc: "Refractory period."),
+        ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
+        ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
+                      doc: "Lower bound of the membrane potential."),
+        ParameterSpec("V_th", unit: "mV", -55.0, .any, doc: "Spike threshold."),
+    ]
+
+    static let thresholdRule = CrossRule("V_th ≥ V_min") { $0["V_th"] < $0["V_min"] }
+
+    static let table = ParameterTable(owner: "eprop_iaf", specs: neuronParameters + sharedEpropParameters,
+                                      crossRules: [thresholdRule])
 }
 
 extension RecurrentPopulation {
-    func prepareIaf(_ clock: Clock) {
-        let p = parameters
-        let tauM = p["tau_m"], cM = p["C_m"], eL = p["E_L"]
-        alpha = exp(-clock.dt / tauM)
-        pI = tauM / cM * (1.0 - alpha)
-        vTh = p["V_th"] - eL
-        vMin = p["V_min"] - eL
-        iE = p["I_e"]
-        refractorySteps = clock.steps(p["t_ref"])
-    }
-
-    func updateIaf(step t: Int) {
-        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory
-        let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin
-        let nRef = Int32(clamping: refractorySteps), iE = self.iE
+    /// The eprop_iaf kernel; `adaptive` adds eprop_iaf_adapt's threshold (spec §3.3).
+    func updateIaf(step t: Int, adaptive: Bool) {
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
+        let a = self.adaptation, threshold = self.thresholdAdapt
+        let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
+        let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let sg = surrogate, h = sgHeight, w = sgWidth
         for j in 0..<size {
             if r[j] > 0 { r[j] -= 1 }
-            var vj = pI * iIn[j] + zIn[j] + alpha * v[j]
+            var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
             zIn[j] = 0
-            vj = max(vj, vMin)
-            let psiValue = r[j] > 0 ? 0.0 : sg.value(vj - vTh, height: h, width: w)
-            let spiked = vj >= vTh && r[j] == 0
+            vj = max(vj, vMin[j])
+            var theta = vTh[j]
+            if adaptive {
+                // z[j] still holds the previous step's spike.
+                a[j] = rho[j] * a[j] + z[j]
+                theta = vTh[j] + beta[j] * a[j]
+                threshold[j] = theta
+            }
+            let psiValue = r[j] > 0 ? 0.0 : sg.value(vj - theta, height: h[j], width: w[j])
+            let spiked = vj >= theta && r[j] == 0
             if spiked {
-                vj -= vTh
-                r[j] = nRef
+                vj -= vTh[j]   // the reset subtracts v_th, not A
+                r[j] = Int32(nRef[j])
             }
             v[j] = vj
             finishStep(j, t, spiked: spiked, psi: psiValue)
-            iIn[j] = iE
+            iIn[j] = iE[j]
         }
     }
 }

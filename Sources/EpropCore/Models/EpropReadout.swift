@@ -50,7 +50,8 @@ public final class ReadoutPopulation: NeuronPopulation {
 
     public let size: Int
     public var modelName: String { "eprop_readout" }
-    public private(set) var parameters: ParameterSet
+    public private(set) var neuronParameters: NeuronParameters
+    public var parameters: ParameterSet { neuronParameters.common }
     public let events: EventList
     public let history: EpropHistory
 
@@ -69,18 +70,24 @@ public final class ReadoutPopulation: NeuronPopulation {
     var indegree: [Int32]
     var lastStep = -1
 
-    var alpha = 0.0, pI = 0.0, vMin = 0.0, iE = 0.0, eL = 0.0
+    let store = ColumnStore()
+    var alpha, pI, vMin, iE, eL: Column
     var cutoffSteps = Clock.never
+    var dt = 1.0
 
     public init(size: Int) {
         self.size = size
-        parameters = ReadoutPopulation.table.defaults()
+        neuronParameters = NeuronParameters(table: ReadoutPopulation.table, size: size, uniform: [
+            "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source"])
+        let zero = store.constant(0)
+        (alpha, pI, vMin, iE, eL) = (zero, zero, zero, zero, zero)
         events = EventList(capacity: 0)
         history = EpropHistory(neurons: size, channels: 1)
         v = allocateDoubles(size); iIn = allocateDoubles(size); zIn = allocateDoubles(size)
         target = allocateDoubles(size); window = allocateDoubles(size); error = allocateDoubles(size)
         readoutSignal = allocateDoubles(size); targetSignal = allocateDoubles(size)
         indegree = Array(repeating: 0, count: size)
+        prepare(Clock(dt: 1))
     }
 
     deinit {
@@ -90,38 +97,45 @@ public final class ReadoutPopulation: NeuronPopulation {
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
 
     public func setParameters(_ changes: [(String, Double)]) throws(EpropError) {
-        var vM: Double? = nil
-        var rest: [(String, Double)] = []
+        try setParameters(changes, arrays: [])
+    }
+
+    /// Scalar and per-neuron changes, validated as a whole; "V_m" sets state.
+    public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
+        var vM: [Double]? = nil
+        var scalars: [(String, Double)] = [], perNeuron: [(String, [Double])] = []
         for (name, value) in changes {
-            if name == "V_m" {
-                guard value.isFinite else { throw .badProperty("eprop_readout state V_m (mV): must be finite, got \(fmt(value))") }
-                vM = value
-            } else { rest.append((name, value)) }
+            if name == "V_m" { vM = Array(repeating: value, count: size) } else { scalars.append((name, value)) }
         }
-        let updated = try parameters.setting(rest)
-        let oldEL = parameters["E_L"], newEL = updated["E_L"]
-        parameters = updated
+        for (name, values) in arrays {
+            if name == "V_m" { vM = values } else { perNeuron.append((name, values)) }
+        }
         if let vM {
-            for j in 0..<size { v[j] = vM - newEL }
-        } else if oldEL != newEL {
-            for j in 0..<size { v[j] = (v[j] + oldEL) - newEL }
+            guard vM.count == size else {
+                throw .invalid("V_m: per-neuron values must number the population size \(size), got \(vM.count)")
+            }
+            for (j, x) in vM.enumerated() where !x.isFinite {
+                throw .badProperty("eprop_readout state V_m: must be finite, got \(fmt(x)) at neuron \(j)")
+            }
         }
+        let updated = try neuronParameters.setting(scalars, arrays: perNeuron)
+        let oldEL = neuronParameters.values("E_L"), newEL = updated.values("E_L")
+        neuronParameters = updated
+        for j in 0..<size where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
+        if let vM { for j in 0..<size { v[j] = vM[j] - newEL[j] } }
+        prepare(Clock(dt: dt))
     }
 
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
         guard name == "V_m" else { throw .unknown("eprop_readout: settable state is V_m, not \(name)") }
-        for j in 0..<size {
-            guard values[j].isFinite else { throw .badProperty("eprop_readout state V_m (mV): must be finite, got \(fmt(values[j])) at neuron \(j)") }
-        }
-        let eL = parameters["E_L"]
-        for j in 0..<size { v[j] = values[j] - eL }
+        try setParameters([], arrays: [("V_m", Array(values))])
     }
 
     public var recordables: [String] { ["V_m", "readout_signal", "target_signal", "error_signal"] }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
-        case 0: return v[j] + parameters["E_L"]
+        case 0: return v[j] + eL[j]
         case 1: return readoutSignal[j]
         case 2: return targetSignal[j]
         default: return error[j]
@@ -129,14 +143,16 @@ public final class ReadoutPopulation: NeuronPopulation {
     }
 
     public func prepare(_ clock: Clock) {
-        let p = parameters
-        let tauM = p["tau_m"], cM = p["C_m"]
-        eL = p["E_L"]
-        alpha = exp(-clock.dt / tauM)
-        pI = tauM / cM * (1.0 - alpha)
-        vMin = p["V_min"] - eL
-        iE = p["I_e"]
-        cutoffSteps = clock.steps(p["eprop_isi_trace_cutoff"])
+        let p = neuronParameters
+        let dtValue = clock.dt
+        dt = dtValue
+        store.reset()
+        alpha = store.column(p, "tau_m") { exp(-dtValue / $0) }
+        pI = store.column(p, "tau_m", "C_m") { tauM, cM in tauM / cM * (1.0 - exp(-dtValue / tauM)) }
+        vMin = store.column(p, "V_min", "E_L") { $0 - $1 }
+        iE = store.column(p, "I_e")
+        eL = store.column(p, "E_L")
+        cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
     }
 
     public func update(step t: Int) {
@@ -146,11 +162,11 @@ public final class ReadoutPopulation: NeuronPopulation {
         let v = self.v, iIn = self.iIn, zIn = self.zIn
         let alpha = self.alpha, pI = self.pI, vMin = self.vMin, eL = self.eL, iE = self.iE
         for k in 0..<size {
-            var vk = pI * iIn[k] + zIn[k] + alpha * v[k]
+            var vk = pI[k] * iIn[k] + zIn[k] + alpha[k] * v[k]
             zIn[k] = 0
-            vk = max(vk, vMin)
+            vk = max(vk, vMin[k])
             v[k] = vk
-            let y = vk + eL
+            let y = vk + eL[k]
             let yStar = target[k]
             let lambda = window[k]
             let e = (y - yStar) * lambda
@@ -158,7 +174,7 @@ public final class ReadoutPopulation: NeuronPopulation {
             targetSignal[k] = yStar * lambda
             error[k] = e
             history.entry(k, t)[0] = e
-            iIn[k] = iE
+            iIn[k] = iE[k]
         }
         lastStep = t
     }

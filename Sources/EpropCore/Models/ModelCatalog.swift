@@ -1,13 +1,14 @@
 /// Every neuron model by its NEST name: its parameter table, recordables and factory.
 public enum ModelCatalog {
-    public static let names = ["input", "eprop_iaf", "eprop_readout"]
+    public static let names = ["input"] + RecurrentModel.allCases.map(\.name) + ["eprop_readout"]
 
     public static func table(_ model: String) throws(EpropError) -> ParameterTable {
         switch model {
         case "input": return InputPopulation.table
-        case "eprop_iaf": return EpropIaf.table
         case "eprop_readout": return ReadoutPopulation.table
-        default: throw unknownModel(model)
+        default:
+            guard let recurrent = RecurrentModel.allCases.first(where: { $0.name == model }) else { throw unknownModel(model) }
+            return recurrent.table
         }
     }
 
@@ -18,9 +19,10 @@ public enum ModelCatalog {
     static func make(_ model: String, size: Int) throws(EpropError) -> NeuronPopulation {
         switch model {
         case "input": return InputPopulation(size: size)
-        case "eprop_iaf": return RecurrentPopulation(model: .iaf, size: size)
         case "eprop_readout": return ReadoutPopulation(size: size)
-        default: throw unknownModel(model)
+        default:
+            guard let recurrent = RecurrentModel.allCases.first(where: { $0.name == model }) else { throw unknownModel(model) }
+            return RecurrentPopulation(model: recurrent, size: size)
         }
     }
 

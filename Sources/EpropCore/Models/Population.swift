@@ -29,8 +29,12 @@ public protocol NeuronPopulation: AnyObject {
     var size: Int { get }
     var modelName: String { get }
     var parameters: ParameterSet { get }
+    /// Common and per-neuron parameter values.
+    var neuronParameters: NeuronParameters { get }
     /// Validates `changes` as a whole (names, rows, cross rules) and applies them.
     func setParameters(_ changes: [(String, Double)]) throws(EpropError)
+    /// As `setParameters`, with per-neuron arrays (one value per neuron) as well.
+    func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError)
     /// Recordable names, in the order `recordable(_:_:)` indexes them.
     var recordables: [String] { get }
     /// Value of recordable `index` of neuron `j` after the last update (absolute units).

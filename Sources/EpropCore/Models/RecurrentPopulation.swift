@@ -22,22 +22,42 @@ let sharedEpropParameters: [ParameterSpec] = [
                   doc: "A silent neuron sends a flush event this long after its last event, so synapses consume pending history."),
 ]
 
-/// The recurrent neuron models, each defined in its own file by a parameter table and an
-/// update kernel; everything else (history, regularisation, flush events, state) is here.
-public enum RecurrentModel: Sendable {
-    case iaf
+/// Parameters of the adaptive threshold (spec §3.3, §3.5).
+let adaptationParameters: [ParameterSpec] = [
+    ParameterSpec("adapt_beta", 1.0, .atLeast(0), doc: "Adaptation strength β: threshold A = V_th + β·a."),
+    ParameterSpec("adapt_tau", unit: "ms", 10.0, .greaterThan(0), doc: "Time constant of the adaptation a."),
+]
+
+/// Parameters that must take one value for the whole population, with the reason.
+let uniformRecurrentParameters = [
+    "surrogate_gradient_function": "a name, not a number",
+    "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source",
+]
+
+/// The recurrent neuron models. Each is defined in its own file by a parameter table and
+/// an update kernel; the adaptive variants reuse their base kernel with adaptation on.
+public enum RecurrentModel: CaseIterable, Sendable {
+    case iaf, iafAdapt, pscDelta, pscDeltaAdapt
 
     public var name: String {
         switch self {
         case .iaf: return "eprop_iaf"
+        case .iafAdapt: return "eprop_iaf_adapt"
+        case .pscDelta: return "eprop_iaf_psc_delta"
+        case .pscDeltaAdapt: return "eprop_iaf_psc_delta_adapt"
         }
     }
 
     public var table: ParameterTable {
         switch self {
         case .iaf: return EpropIaf.table
+        case .iafAdapt: return EpropIafAdapt.table
+        case .pscDelta: return EpropIafPscDelta.table
+        case .pscDeltaAdapt: return EpropIafPscDeltaAdapt.table
         }
     }
+
+    public var isAdaptive: Bool { self == .iafAdapt || self == .pscDeltaAdapt }
 }
 
 /// A population of recurrent e-prop neurons (spec §3): SoA state, the per-step history
@@ -47,16 +67,21 @@ public final class RecurrentPopulation: NeuronPopulation {
     public let model: RecurrentModel
     public let size: Int
     public var modelName: String { model.name }
-    public private(set) var parameters: ParameterSet
+    public private(set) var neuronParameters: NeuronParameters
+    public var parameters: ParameterSet { neuronParameters.common }
     public let events: EventList
     public let history: EpropHistory
 
-    // State (SoA). v is relative to E_L.
+    // State (SoA). v, and a's threshold A, are relative to E_L.
     let v: UnsafeMutablePointer<Double>
     let iIn: UnsafeMutablePointer<Double>
     let zIn: UnsafeMutablePointer<Double>
     let fAv: UnsafeMutablePointer<Double>
     let psi: UnsafeMutablePointer<Double>
+    let z: UnsafeMutablePointer<Double>
+    let adaptation: UnsafeMutablePointer<Double>
+    let thresholdAdapt: UnsafeMutablePointer<Double>
+    let refractoryBuffer: UnsafeMutablePointer<Double>
     let refractory: UnsafeMutablePointer<Int32>
     let lastEvent: UnsafeMutablePointer<Int>
     /// Number of incoming eprop synapses per neuron (NEST's eprop_indegree).
@@ -64,123 +89,186 @@ public final class RecurrentPopulation: NeuronPopulation {
     /// The last step updated (−1 before the first).
     var lastStep = -1
 
-    // Derived constants (prepare).
-    var alpha = 0.0, pI = 0.0, vTh = 0.0, vMin = 0.0, iE = 0.0
-    var refractorySteps = 0
-    var cReg = 0.0, fTargetPerStep = 0.0, kappa = 0.0, kappaReg = 0.0, dt = 1.0
-    var surrogate = SurrogateGradient.piecewiseLinear, sgHeight = 0.0, sgWidth = 0.0
-    var cutoffSteps = Clock.never, flushSteps = Clock.never
+    // Derived constants (prepare), per neuron or shared.
+    let store = ColumnStore()
+    var alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth, cReg, fTargetPerStep, kappaReg, kappa, beta, rho: Column
+    var refractorySteps, flushSteps, refractoryInput: Column
+    var surrogate = SurrogateGradient.piecewiseLinear
+    var cutoffSteps = Clock.never
+    var dt = 1.0
 
     public init(model: RecurrentModel, size: Int) {
         self.model = model
         self.size = size
-        parameters = model.table.defaults()
+        neuronParameters = NeuronParameters(table: model.table, size: size, uniform: uniformRecurrentParameters)
         events = EventList(capacity: size)
         history = EpropHistory(neurons: size, channels: 3)
-        v = allocateDoubles(size)
-        iIn = allocateDoubles(size)
-        zIn = allocateDoubles(size)
-        fAv = allocateDoubles(size)
-        psi = allocateDoubles(size)
+        v = allocateDoubles(size); iIn = allocateDoubles(size); zIn = allocateDoubles(size)
+        fAv = allocateDoubles(size); psi = allocateDoubles(size); z = allocateDoubles(size)
+        adaptation = allocateDoubles(size); thresholdAdapt = allocateDoubles(size)
+        refractoryBuffer = allocateDoubles(size)
         refractory = .allocate(capacity: size)
         refractory.initialize(repeating: 0, count: size)
         lastEvent = .allocate(capacity: size)
         lastEvent.initialize(repeating: 0, count: size)
         indegree = Array(repeating: 0, count: size)
+        let zero = store.constant(0)
+        (alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth) = (zero, zero, zero, zero, zero, zero, zero, zero, zero)
+        (cReg, fTargetPerStep, kappaReg, kappa, beta, rho) = (zero, zero, zero, zero, zero, zero)
+        (refractorySteps, flushSteps, refractoryInput) = (zero, zero, zero)
+        prepare(Clock(dt: 1))
+        // The adaptive threshold starts at V_th (reads V_th_adapt = V_th before the first step).
+        for j in 0..<size { thresholdAdapt[j] = vTh[j] }
     }
 
     deinit {
-        v.deallocate(); iIn.deallocate(); zIn.deallocate(); fAv.deallocate(); psi.deallocate()
-        refractory.deallocate(); lastEvent.deallocate()
+        for p in [v, iIn, zIn, fAv, psi, z, adaptation, thresholdAdapt, refractoryBuffer] { p.deallocate() }
+        refractory.deallocate()
+        lastEvent.deallocate()
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
 
     public func setParameters(_ changes: [(String, Double)]) throws(EpropError) {
-        var vM: Double? = nil
-        var rest: [(String, Double)] = []
+        try setParameters(changes, arrays: [])
+    }
+
+    /// Scalar and per-neuron changes, validated as a whole. "V_m" and "adaptation" set state.
+    public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
+        var state: [(String, [Double])] = []
+        var scalars: [(String, Double)] = [], perNeuron: [(String, [Double])] = []
         for (name, value) in changes {
-            if name == "V_m" {
-                guard value.isFinite else { throw .badProperty("\(modelName) state V_m (mV): must be finite, got \(fmt(value))") }
-                vM = value
-            } else { rest.append((name, value)) }
+            if isState(name) { state.append((name, Array(repeating: value, count: size))) } else { scalars.append((name, value)) }
         }
-        let updated = try parameters.setting(rest)
+        for (name, values) in arrays {
+            if isState(name) { state.append((name, values)) } else { perNeuron.append((name, values)) }
+        }
+        for (name, values) in state { try checkState(name, values) }
+        let updated = try neuronParameters.setting(scalars, arrays: perNeuron)
         // §1.4: absolute V_m keeps its value when E_L changes, unless V_m is set too.
-        let oldEL = parameters["E_L"], newEL = updated["E_L"]
-        parameters = updated
-        if let vM {
-            for j in 0..<size { v[j] = vM - newEL }
-        } else if oldEL != newEL {
-            for j in 0..<size { v[j] = (v[j] + oldEL) - newEL }
+        let oldEL = neuronParameters.values("E_L"), newEL = updated.values("E_L")
+        neuronParameters = updated
+        for j in 0..<size where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
+        for (name, values) in state { applyState(name, values, eL: newEL) }
+        prepare(Clock(dt: dt))
+        if model.isAdaptive {
+            for j in 0..<size { thresholdAdapt[j] = vTh[j] + beta[j] * adaptation[j] }
+        }
+    }
+
+    private func isState(_ name: String) -> Bool { name == "V_m" || (model.isAdaptive && name == "adaptation") }
+
+    private func checkState(_ name: String, _ values: [Double]) throws(EpropError) {
+        guard values.count == size else {
+            throw .invalid("\(name): per-neuron values must number the population size \(size), got \(values.count)")
+        }
+        for (j, x) in values.enumerated() where !x.isFinite {
+            throw .badProperty("\(modelName) state \(name): must be finite, got \(fmt(x)) at neuron \(j)")
+        }
+    }
+
+    private func applyState(_ name: String, _ values: [Double], eL: [Double]) {
+        if name == "V_m" {
+            for j in 0..<size { v[j] = values[j] - eL[j] }
+        } else {
+            for j in 0..<size { adaptation[j] = values[j] }
         }
     }
 
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
-        guard name == "V_m" else { throw .unknown("\(modelName): settable state is V_m, not \(name)") }
-        let eL = parameters["E_L"]
-        for j in 0..<size {
-            guard values[j].isFinite else { throw .badProperty("\(modelName) state V_m (mV): must be finite, got \(fmt(values[j])) at neuron \(j)") }
+        guard isState(name) else {
+            throw .unknown("\(modelName): settable state is " + (model.isAdaptive ? "V_m, adaptation" : "V_m") + ", not \(name)")
         }
-        for j in 0..<size { v[j] = values[j] - eL }
+        try setParameters([], arrays: [(name, Array(values))])
     }
 
-    public var recordables: [String] { ["V_m", "surrogate_gradient", "learning_signal"] }
+    public var recordables: [String] {
+        model.isAdaptive
+            ? ["V_m", "surrogate_gradient", "learning_signal", "adaptation", "V_th_adapt"]
+            : ["V_m", "surrogate_gradient", "learning_signal"]
+    }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
-        case 0: return v[j] + parameters["E_L"]
+        case 0: return v[j] + neuronParameters.value(eLIndex, j)
         case 1: return psi[j]
-        default:
+        case 2:
             // §7.2: the learning signal of entry t − 2, complete at the start of step t.
             let t = lastStep - 2
             return history.contains(t) ? history.entry(j, t)[1] : 0
+        case 3: return adaptation[j]
+        default: return thresholdAdapt[j] + neuronParameters.value(eLIndex, j)
         }
     }
 
+    private var eLIndex: Int { neuronParameters.table.index(of: "E_L")! }
+
     public func prepare(_ clock: Clock) {
-        let p = parameters
+        let p = neuronParameters
         dt = clock.dt
-        cReg = p["c_reg"]
-        fTargetPerStep = p["f_target"] / 1000.0 * clock.dt
-        kappa = p["kappa"]
-        kappaReg = p["kappa_reg"]
-        surrogate = SurrogateGradient(rawValue: Int(p["surrogate_gradient_function"]))!
-        sgHeight = p["surrogate_gradient_height"]
-        sgWidth = p["surrogate_gradient_width"]
-        cutoffSteps = clock.steps(p["eprop_isi_trace_cutoff"])
-        flushSteps = clock.steps(p["flush_event_send_interval"])
-        switch model {
-        case .iaf: prepareIaf(clock)
+        store.reset()
+        let dtValue = clock.dt
+        alpha = store.column(p, "tau_m") { exp(-dtValue / $0) }
+        tauM = store.column(p, "tau_m")
+        pI = store.column(p, "tau_m", "C_m") { tauM, cM in tauM / cM * (1.0 - exp(-dtValue / tauM)) }
+        vTh = store.column(p, "V_th", "E_L") { $0 - $1 }
+        vMin = store.column(p, "V_min", "E_L") { $0 - $1 }
+        vReset = p.table.index(of: "V_reset") != nil ? store.column(p, "V_reset", "E_L") { $0 - $1 } : store.constant(0)
+        iE = store.column(p, "I_e")
+        refractorySteps = store.column(p, "t_ref") { Double(clock.steps($0)) }
+        sgHeight = store.column(p, "surrogate_gradient_height")
+        sgWidth = store.column(p, "surrogate_gradient_width")
+        cReg = store.column(p, "c_reg")
+        fTargetPerStep = store.column(p, "f_target") { $0 / 1000.0 * dtValue }
+        kappa = store.column(p, "kappa")
+        kappaReg = store.column(p, "kappa_reg")
+        flushSteps = store.column(p, "flush_event_send_interval") { $0.isInfinite ? -1 : Double(clock.steps($0)) }
+        if model.isAdaptive {
+            beta = store.column(p, "adapt_beta")
+            rho = store.column(p, "adapt_tau") { exp(-dtValue / $0) }
+        } else {
+            beta = store.constant(0)
+            rho = store.constant(0)
         }
+        refractoryInput = p.table.index(of: "refractory_input") != nil ? store.column(p, "refractory_input") : store.constant(0)
+        surrogate = SurrogateGradient(rawValue: Int(p.common["surrogate_gradient_function"]))!
+        cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
     }
 
     public func update(step t: Int) {
         events.count = 0
         history.append(t)
         switch model {
-        case .iaf: updateIaf(step: t)
+        case .iaf: updateIaf(step: t, adaptive: false)
+        case .iafAdapt: updateIaf(step: t, adaptive: true)
+        case .pscDelta: updatePscDelta(step: t, adaptive: false)
+        case .pscDeltaAdapt: updatePscDelta(step: t, adaptive: true)
         }
         lastStep = t
     }
 
-    /// After the model kernel decided neuron j's spike z ∈ {0, 1} of step t: flush event
-    /// (§7.6), rate regularisation (§7.3) and history entry t (ψ, L = 0, reg).
+    /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate
+    /// regularisation (§7.3) and history entry t (ψ, L = 0, reg).
     @inline(__always)
     func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double) {
         if spiked {
             events.append(j, 1)
             lastEvent[j] = t
-        } else if lastEvent[j] > 0 && flushSteps != Clock.never && t - lastEvent[j] >= flushSteps {
-            events.append(j, 0)
-            lastEvent[j] = t
+        } else {
+            let flush = flushSteps[j]
+            if lastEvent[j] > 0 && flush >= 0 && Double(t - lastEvent[j]) >= flush {
+                events.append(j, 0)
+                lastEvent[j] = t
+            }
         }
-        let z: Double = spiked ? 1 : 0
-        fAv[j] = kappaReg * fAv[j] + (1.0 - kappaReg) * z / dt
+        let zj: Double = spiked ? 1 : 0
+        z[j] = zj
+        let kr = kappaReg[j]
+        fAv[j] = kr * fAv[j] + (1.0 - kr) * zj / dt
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0
-        entry[2] = cReg * (fAv[j] - fTargetPerStep)
+        entry[2] = cReg[j] * (fAv[j] - fTargetPerStep[j])
         psi[j] = psiValue
     }
 }

@@ -14,7 +14,8 @@ public final class InputPopulation: NeuronPopulation {
 
     public let size: Int
     public var modelName: String { "input" }
-    public private(set) var parameters = InputPopulation.table.defaults()
+    public private(set) var neuronParameters: NeuronParameters
+    public var parameters: ParameterSet { neuronParameters.common }
     public let events: EventList
     /// Pending spikes sorted by (step, neuron).
     var spikeSteps: [Int] = []
@@ -22,7 +23,9 @@ public final class InputPopulation: NeuronPopulation {
     var cursor = 0
     /// Step of each neuron's last event (0: none yet, as NEST's last_event_time).
     var lastEvent: [Int]
-    var flushSteps = Clock.never
+    let store = ColumnStore()
+    /// Flush interval in steps per neuron (−1: never).
+    var flushColumn: Column
     /// Preallocated copy of the step's spikes while flush events are merged in.
     private let scratch: EventList
 
@@ -30,13 +33,19 @@ public final class InputPopulation: NeuronPopulation {
         self.size = size
         events = EventList(capacity: size)
         scratch = EventList(capacity: size)
+        neuronParameters = NeuronParameters(table: InputPopulation.table, size: size)
+        flushColumn = store.constant(-1)
         lastEvent = Array(repeating: 0, count: size)
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { nil }
 
     public func setParameters(_ changes: [(String, Double)]) throws(EpropError) {
-        parameters = try parameters.setting(changes)
+        try setParameters(changes, arrays: [])
+    }
+
+    public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
+        neuronParameters = try neuronParameters.setting(changes, arrays: arrays)
     }
 
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
@@ -46,7 +55,8 @@ public final class InputPopulation: NeuronPopulation {
     public var recordables: [String] { [] }
     public func recordable(_ index: Int, _ j: Int) -> Double { 0 }
     public func prepare(_ clock: Clock) {
-        flushSteps = clock.steps(parameters["flush_event_send_interval"])
+        store.reset()
+        flushColumn = store.column(neuronParameters, "flush_event_send_interval") { $0.isInfinite ? -1 : Double(clock.steps($0)) }
     }
 
     /// Replaces the pending spikes with (step, neuron) pairs, sorted here.
@@ -75,7 +85,7 @@ public final class InputPopulation: NeuronPopulation {
             }
         }
         for e in 0..<events.count { lastEvent[Int(events.ids[e])] = t }
-        if flushSteps != Clock.never { appendFlushEvents(t) }
+        if !(flushColumn.isUniform && flushColumn[0] < 0) { appendFlushEvents(t) }
     }
 
     /// Flush events (spec §7.6) of silent neurons, merged into the id-ordered event list.
@@ -89,7 +99,7 @@ public final class InputPopulation: NeuronPopulation {
             if next < spikes && Int(spikeIds[next]) == j {
                 events.append(j, spikeMult[next])
                 next += 1
-            } else if lastEvent[j] > 0 && t - lastEvent[j] >= flushSteps {
+            } else if lastEvent[j] > 0 && flushColumn[j] >= 0 && Double(t - lastEvent[j]) >= flushColumn[j] {
                 events.append(j, 0)
                 lastEvent[j] = t
             }

@@ -47,6 +47,10 @@ public final class EpropProjection: Projection {
     let batchSum: UnsafeMutablePointer<Double>
     let adamM: UnsafeMutablePointer<Double>?
     let adamV: UnsafeMutablePointer<Double>?
+    /// Adaptation eligibility ε, for adaptive targets only.
+    let epsilon: UnsafeMutablePointer<Double>?
+    /// z̄ per synapse, only when the targets' τ_m differ (then z̄ depends on the target).
+    var zBarSynapse: UnsafeMutablePointer<Double>?
 
     // Per source.
     var tPrev: [Int]
@@ -59,6 +63,7 @@ public final class EpropProjection: Projection {
 
     // Scratch reused by every event.
     var zBarSequence: UnsafeMutablePointer<Double>
+    var zSequence: UnsafeMutablePointer<Double>
     var zBarCapacity = 256
     var plan = OptimizerPlan()
 
@@ -84,6 +89,11 @@ public final class EpropProjection: Projection {
             adamM = nil
             adamV = nil
         }
+        if case .recurrent(let p) = target, p.model.isAdaptive {
+            epsilon = allocateDoubles(n)
+        } else {
+            epsilon = nil
+        }
         let sources = connectivity.sources
         tPrev = Array(repeating: 0, count: sources)
         prevWasFlush = Array(repeating: false, count: sources)
@@ -93,13 +103,17 @@ public final class EpropProjection: Projection {
         pendingDecay = Array(repeating: 0, count: sources)
         sourceOptimizer = Array(repeating: SourceOptimizerState(), count: sources)
         zBarSequence = allocateDoubles(zBarCapacity)
+        zSequence = allocateDoubles(zBarCapacity)
     }
 
     deinit {
         for p in [weights, eBar, eBarReg, intervalGradient, batchSum] { p.deallocate() }
         adamM?.deallocate()
         adamV?.deallocate()
+        epsilon?.deallocate()
+        zBarSynapse?.deallocate()
         zBarSequence.deallocate()
+        zSequence.deallocate()
         plan.free()
         connectivity.free()
     }
@@ -161,9 +175,26 @@ public final class EpropProjection: Projection {
         prevWasFlush[s] = flush
     }
 
-    /// The part of an event every synapse of the source shares: the z̄ sequence over the
-    /// interval's n entries, the cutoff and decay bookkeeping, and the optimizer plan.
-    /// Returns (first entry, n, decay factors if decay applies now, reset g).
+    /// Readies the projection for simulation: per-synapse z̄ when the targets' τ_m differ
+    /// (z̄ then depends on the target), ε when the targets adapt.
+    func prepareForSimulation() {
+        let uniformAlpha: Bool
+        switch target {
+        case .recurrent(let p): uniformAlpha = p.alpha.isUniform
+        case .readout(let p): uniformAlpha = p.alpha.isUniform
+        }
+        if !uniformAlpha && zBarSynapse == nil {
+            let perSynapse = allocateDoubles(count)
+            for s in 0..<connectivity.sources {
+                for k in connectivity.rowStart[s]..<connectivity.rowStart[s + 1] { perSynapse[k] = zBar[s] }
+            }
+            zBarSynapse = perSynapse
+        }
+    }
+
+    /// The part of an event every synapse of the source shares: the presynaptic spike
+    /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
+    /// decay bookkeeping, and the optimizer plan. Returns (first entry, n, decay, reset g).
     @inline(__always)
     private func prepareInterval(source s: Int, stamp ts: Int, flush: Bool, alpha: Double)
         -> (begin: Int, n: Int, decay: Int, resetG: Bool)
@@ -186,6 +217,7 @@ public final class EpropProjection: Projection {
             zCurrent = 0
             zb = alpha * zb + z
             zBarSequence[i] = zb
+            zSequence[i] = z
         }
         remaining[s] -= n
         pendingDecay[s] += isi - n
@@ -211,95 +243,92 @@ public final class EpropProjection: Projection {
 
     private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
                            recurrent population: RecurrentPopulation) {
-        let kappa = population.kappa, kappaReg = population.kappaReg
-        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: population.alpha)
+        let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
+        let beta = population.beta, rho = population.rho
+        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
-        let kappaDecay = decay > 0 ? pow(kappa, Double(decay)) : 1
-        let kappaRegDecay = decay > 0 ? pow(kappaReg, Double(decay)) : 1
-        let mask = history.mask
         let config = optimizer
         let each = config.eachStep, transmit = !flush
-        let kind = config.kind, batch = Double(config.batchSize)
-        let beta1 = config.beta1, beta2 = config.beta2, epsilon = config.epsilon
-        let wMin = config.wMin, wMax = config.wMax
-        let zBarSeq = zBarSequence, iterations = plan.iterations, rates = plan.rates
         let finalCall = !each && transmit
         let tgt = connectivity.target, input = self.input
         var first = rows.lowerBound
-        if !each {
+        let adaptive = population.model.isAdaptive
+        if !each && !adaptive && zBarSynapse == nil && kappa.isUniform && kappaReg.isUniform {
             // Four synapses at a time: their ē chains are independent, so SIMD lanes hide
             // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
+            let k = kappa[0], kr = kappaReg[0]
+            let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             while first + 4 <= rows.upperBound {
                 accumulateFour(first, begin: begin, n: n, decay: decay, resetG: resetG, history: history,
-                               kappa: kappa, kappaReg: kappaReg, kappaDecay: kappaDecay, kappaRegDecay: kappaRegDecay)
-                if finalCall {
-                    for syn in first..<(first + 4) {
-                        var opt = SynapseOptimizer(weight: weights[syn], sum: batchSum[syn],
-                                                   m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
-                        var rate = 0
-                        opt.apply(intervalGradient[syn], iterations: iterations[0], rates: rates, rate: &rate, kind,
-                                  batch: batch, beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
-                        weights[syn] = opt.weight
-                        batchSum[syn] = opt.sum
-                        if let adamM, let adamV {
-                            adamM[syn] = opt.m
-                            adamV[syn] = opt.v
-                        }
-                    }
-                }
-                if transmit {
-                    for syn in first..<(first + 4) { input[Int(tgt[syn])] += weights[syn] }
+                               kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
+                for syn in first..<(first + 4) {
+                    if finalCall { optimize(syn, intervalGradient[syn], call: 0) }
+                    if transmit { input[Int(tgt[syn])] += weights[syn] }
                 }
                 first += 4
             }
         }
+        let mask = history.mask
+        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let perSynapseZBar = zBarSynapse
+        let eps = epsilon
         for syn in first..<rows.upperBound {
             let j = Int(tgt[syn])
             let ring = history.ring(j)
-            var eb = eBar[syn], ebr = eBarReg[syn]
+            let kj = kappa[j], krj = kappaReg[j], alphaJ = alphaColumn[j], betaJ = beta[j], rhoJ = rho[j]
+            var eb = eBar[syn], ebr = eBarReg[syn], epsilonJ = eps?[syn] ?? 0
+            var zb = perSynapseZBar?[syn] ?? 0
             var g = resetG ? 0.0 : intervalGradient[syn]
-            var opt = SynapseOptimizer(weight: weights[syn], sum: batchSum[syn],
-                                       m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+            var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
                 let h = ring + ((begin + i) & mask) &* 3
-                let e = h[0] * zBarSeq[i]
-                eb = kappa * eb + e
-                ebr = kappaReg * ebr + (1.0 - kappaReg) * e
+                let zBarValue: Double
+                if perSynapseZBar != nil {
+                    zb = alphaJ * zb + zSeq[i]
+                    zBarValue = zb
+                } else {
+                    zBarValue = zBarSeq[i]
+                }
+                let e: Double
+                if adaptive {
+                    e = h[0] * (zBarValue - betaJ * epsilonJ)
+                    epsilonJ = rhoJ * epsilonJ + e
+                } else {
+                    e = h[0] * zBarValue
+                }
+                eb = kj * eb + e
+                ebr = krj * ebr + (1.0 - krj) * e
                 let dg = h[1] * eb + h[2] * ebr
                 if each {
                     g = dg
-                    opt.apply(g, iterations: iterations[i], rates: rates, rate: &rate, kind, batch: batch,
-                              beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+                    apply(&opt, g, iterations: iterations[i], rate: &rate)
                 } else {
                     g = g + dg
                 }
             }
             if decay > 0 {
-                eb *= kappaDecay
-                ebr *= kappaRegDecay
+                eb *= pow(kj, Double(decay))
+                ebr *= pow(krj, Double(decay))
+                if adaptive { epsilonJ *= pow(rhoJ, Double(decay)) }
+                if perSynapseZBar != nil { zb *= pow(alphaJ, Double(decay)) }
             }
-            if finalCall {
-                opt.apply(g, iterations: iterations[0], rates: rates, rate: &rate, kind, batch: batch,
-                          beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
-            }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
             eBar[syn] = eb
             eBarReg[syn] = ebr
+            eps?[syn] = epsilonJ
+            perSynapseZBar?[syn] = zb
             intervalGradient[syn] = g
-            weights[syn] = opt.weight
-            batchSum[syn] = opt.sum
-            if let adamM, let adamV {
-                adamM[syn] = opt.m
-                adamV[syn] = opt.v
-            }
+            store(syn, opt)
             if transmit { input[j] += opt.weight }
         }
     }
 
     /// ē, ē_reg and the summed gradient g of synapses first ..< first + 4 over the
-    /// interval's n entries (accumulate mode), with the decay applied if due.
+    /// interval's n entries (accumulate mode, uniform non-adaptive targets), with the decay
+    /// applied if due.
     @inline(__always)
     private func accumulateFour(_ first: Int, begin: Int, n: Int, decay: Int, resetG: Bool, history: EpropHistory,
                                 kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double) {
@@ -336,56 +365,89 @@ public final class EpropProjection: Projection {
 
     private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
                            readout population: ReadoutPopulation) {
-        let (begin, n, _, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: population.alpha)
+        let alphaColumn = population.alpha
+        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
         let mask = history.mask
-        let config = optimizer
-        let each = config.eachStep, transmit = !flush
-        let kind = config.kind, batch = Double(config.batchSize)
-        let beta1 = config.beta1, beta2 = config.beta2, epsilon = config.epsilon
-        let wMin = config.wMin, wMax = config.wMax
-        let zBarSeq = zBarSequence, iterations = plan.iterations, rates = plan.rates
+        let each = optimizer.eachStep, transmit = !flush
         let finalCall = !each && transmit
+        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let perSynapseZBar = zBarSynapse
         let tgt = connectivity.target, input = self.input
         for syn in rows {
             let k = Int(tgt[syn])
             let ring = history.ring(k)
+            let alphaK = alphaColumn[k]
+            var zb = perSynapseZBar?[syn] ?? 0
             var g = resetG ? 0.0 : intervalGradient[syn]
-            var opt = SynapseOptimizer(weight: weights[syn], sum: batchSum[syn],
-                                       m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+            var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
-                let dg = ring[(begin + i) & mask] * zBarSeq[i]
+                let zBarValue: Double
+                if perSynapseZBar != nil {
+                    zb = alphaK * zb + zSeq[i]
+                    zBarValue = zb
+                } else {
+                    zBarValue = zBarSeq[i]
+                }
+                let dg = ring[(begin + i) & mask] * zBarValue
                 if each {
                     g = dg
-                    opt.apply(g, iterations: iterations[i], rates: rates, rate: &rate, kind, batch: batch,
-                              beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
+                    apply(&opt, g, iterations: iterations[i], rate: &rate)
                 } else {
                     g = g + dg
                 }
             }
-            if finalCall {
-                opt.apply(g, iterations: iterations[0], rates: rates, rate: &rate, kind, batch: batch,
-                          beta1: beta1, beta2: beta2, epsilon: epsilon, wMin: wMin, wMax: wMax)
-            }
+            if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
+            perSynapseZBar?[syn] = zb
             intervalGradient[syn] = g
-            weights[syn] = opt.weight
-            batchSum[syn] = opt.sum
-            if let adamM, let adamV {
-                adamM[syn] = opt.m
-                adamV[syn] = opt.v
-            }
+            store(syn, opt)
             if transmit { input[k] += opt.weight }
         }
+    }
+
+    @inline(__always)
+    private func optimizerState(_ syn: Int) -> SynapseOptimizer {
+        SynapseOptimizer(weight: weights[syn], sum: batchSum[syn], m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+    }
+
+    @inline(__always)
+    private func store(_ syn: Int, _ opt: SynapseOptimizer) {
+        weights[syn] = opt.weight
+        batchSum[syn] = opt.sum
+        if let adamM, let adamV {
+            adamM[syn] = opt.m
+            adamV[syn] = opt.v
+        }
+    }
+
+    /// Planned optimizer call with gradient g (spec §9.3).
+    @inline(__always)
+    private func apply(_ opt: inout SynapseOptimizer, _ g: Double, iterations: Int32, rate: inout Int) {
+        let c = optimizer
+        opt.apply(g, iterations: iterations, rates: plan.rates, rate: &rate, c.kind, batch: Double(c.batchSize),
+                  beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin, wMax: c.wMax)
+    }
+
+    /// Final call `call` of the plan for synapse `syn` with gradient g.
+    @inline(__always)
+    private func optimize(_ syn: Int, _ g: Double, call: Int) {
+        var opt = optimizerState(syn)
+        var rate = 0
+        apply(&opt, g, iterations: plan.iterations[call], rate: &rate)
+        store(syn, opt)
     }
 
     private func growZBar(_ n: Int) {
         var cap = zBarCapacity
         while cap < n { cap *= 2 }
         zBarSequence.deallocate()
+        zSequence.deallocate()
         zBarSequence = allocateDoubles(cap)
+        zSequence = allocateDoubles(cap)
         zBarCapacity = cap
     }
 }

@@ -111,7 +111,8 @@ int32_t eprop_simulate_progress(eprop_network *network, double duration_ms,
 
 /**
  * Add `size` (≥ 1) neurons of `model`: "input" (spike source driven by spike times; the role
- * of NEST's spike_generator + parrot_neuron), "eprop_iaf", "eprop_readout".
+ * of NEST's spike_generator + parrot_neuron), "eprop_iaf", "eprop_iaf_adapt",
+ * "eprop_iaf_psc_delta", "eprop_iaf_psc_delta_adapt", "eprop_readout".
  */
 int32_t eprop_add_population(eprop_network *network, const char *model, int64_t size,
                              int32_t *population /* OUT */);
@@ -123,7 +124,8 @@ int32_t eprop_population_model(const eprop_network *network, int32_t population,
 /**
  * Set `count` parameters of `population` at once, by NEST name, with NEST units (bools as
  * 0 or 1). The change is validated as a whole and applied only if every check passes.
- * "V_m" (mV) sets the membrane potential state of every neuron.
+ * "V_m" (mV) sets the membrane potential state of every neuron, "adaptation" the
+ * adaptation state of adaptive models. A value replaces a per-neuron array.
  */
 int32_t eprop_set_parameters(eprop_network *network, int32_t population,
                              const char *const *names, const double *values, int64_t count);
@@ -136,6 +138,17 @@ int32_t eprop_get_parameter(const eprop_network *network, int32_t population,
 /** Get a parameter that takes a name (the returned string has static storage). */
 int32_t eprop_get_parameter_string(const eprop_network *network, int32_t population,
                                    const char *name, const char **value /* OUT */);
+/**
+ * Set parameter `name` per neuron: values[j] for neuron j, `count` = size. Validated for
+ * every neuron (the message names the first failing one); state names ("V_m",
+ * "adaptation") set per-neuron state. Not for eprop_isi_trace_cutoff or name-valued
+ * parameters, which take one value per population.
+ */
+int32_t eprop_set_parameter_array(eprop_network *network, int32_t population, const char *name,
+                                  const double *values, int64_t count);
+/** Every neuron's value of parameter `name` (whether set per neuron or not). */
+int32_t eprop_get_parameter_array(const eprop_network *network, int32_t population, const char *name,
+                                  double *values /* OUT [count] */, int64_t count);
 /** Per-neuron state `name` (a recordable, e.g. "V_m") of all `count` = size neurons. */
 int32_t eprop_get_state(const eprop_network *network, int32_t population, const char *name,
                         double *values /* OUT [count] */, int64_t count);
@@ -164,6 +177,14 @@ int32_t eprop_set_target(eprop_network *network, int32_t population, const doubl
 /** Learning window λ of an "eprop_readout" population, same layout and timing as targets. */
 int32_t eprop_set_learning_window(eprop_network *network, int32_t population, const double *times_ms,
                                   const double *values, int64_t n_times, int64_t n_neurons);
+/**
+ * Current input (pA) of a recurrent or readout population, NEST step_current_generator
+ * semantics with a one-step connection: values[n * n_times + k] is neuron n's current from
+ * the step at times_ms[k] on; it enters I_in at the end of that step, so the membrane
+ * feels it one step later (as in NEST). Same layout and rules as eprop_set_target.
+ */
+int32_t eprop_set_current(eprop_network *network, int32_t population, const double *times_ms,
+                          const double *values, int64_t n_times, int64_t n_neurons);
 
 /* ---- Connections ------------------------------------------------------------------------- */
 

@@ -81,6 +81,32 @@ public func eprop_get_parameter_string(_ network: OpaquePointer?, _ population: 
     }
 }
 
+/// Calls Network.setParameterArray.
+@_cdecl("eprop_set_parameter_array")
+public func eprop_set_parameter_array(_ network: OpaquePointer?, _ population: Int32, _ name: UnsafePointer<CChar>?,
+                                      _ values: UnsafePointer<Double>?, _ count: Int64) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        let pop = try net.population(Int(population))
+        let key = try string(name, "name")
+        try exactCount(count, pop.size, "count", "the population size")
+        try net.setParameterArray(Int(population), key, try buffer(values, count, "values"))
+    }
+}
+
+/// Calls Network.parameterArray.
+@_cdecl("eprop_get_parameter_array")
+public func eprop_get_parameter_array(_ network: OpaquePointer?, _ population: Int32, _ name: UnsafePointer<CChar>?,
+                                      _ values: UnsafeMutablePointer<Double>?, _ count: Int64) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        let pop = try net.population(Int(population))
+        let key = try string(name, "name")
+        try exactCount(count, pop.size, "count", "the population size")
+        try net.parameterArray(Int(population), key, into: try outputBuffer(values, count, "values"))
+    }
+}
+
 /// Reads recordable `name` of every neuron (NeuronPopulation.state).
 @_cdecl("eprop_get_state")
 public func eprop_get_state(_ network: OpaquePointer?, _ population: Int32, _ name: UnsafePointer<CChar>?,
@@ -148,4 +174,11 @@ public func eprop_set_target(_ network: OpaquePointer?, _ population: Int32, _ t
 public func eprop_set_learning_window(_ network: OpaquePointer?, _ population: Int32, _ times: UnsafePointer<Double>?,
                                       _ values: UnsafePointer<Double>?, _ nTimes: Int64, _ nNeurons: Int64) -> Int32 {
     setSchedule(.learningWindow, network, population, times, values, nTimes, nNeurons)
+}
+
+/// Calls Network.setSchedule(.current, …).
+@_cdecl("eprop_set_current")
+public func eprop_set_current(_ network: OpaquePointer?, _ population: Int32, _ times: UnsafePointer<Double>?,
+                              _ values: UnsafePointer<Double>?, _ nTimes: Int64, _ nNeurons: Int64) -> Int32 {
+    setSchedule(.current, network, population, times, values, nTimes, nNeurons)
 }

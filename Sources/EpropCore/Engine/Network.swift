@@ -35,7 +35,7 @@ public final class Network {
             throw .invalid("size: must be between 1 and \(Int32.max), got \(size)")
         }
         try requireNotStarted("add a population")
-        populations.append(try ModelCatalog.make(model, size: size))
+        populations.append(try ModelCatalog.make(model, size: size, clock: clock))
         return populations.count - 1
     }
 
@@ -147,17 +147,23 @@ public final class Network {
         input.setSpikes(steps: steps, neurons: ids)
     }
 
-    public enum ReadoutSignal: Sendable { case target, learningWindow }
+    public enum ReadoutSignal: Sendable { case target, learningWindow, current }
 
     /// Replaces the pending target or learning-window schedule of a readout population.
     public func setSchedule(_ signal: ReadoutSignal, _ id: Int, times: UnsafeBufferPointer<Double>,
                             values: UnsafeBufferPointer<Double>, neurons: Int) throws(EpropError) {
-        let name = signal == .target ? "target" : "learning window"
-        guard let readout = try population(id) as? ReadoutPopulation else {
-            throw .invalid("population \(id) is \(populations[id].modelName); a \(name) drives \"eprop_readout\" populations")
+        let name = signal == .target ? "target" : signal == .learningWindow ? "learning window" : "current"
+        let pop = try population(id)
+        let readout = pop as? ReadoutPopulation, recurrent = pop as? RecurrentPopulation
+        if signal == .current {
+            guard readout != nil || recurrent != nil else {
+                throw .invalid("population \(id) is \(pop.modelName); a current drives e-prop neuron populations")
+            }
+        } else if readout == nil {
+            throw .invalid("population \(id) is \(pop.modelName); a \(name) drives \"eprop_readout\" populations")
         }
-        guard neurons == readout.size else {
-            throw .invalid("n_neurons: must equal the population size \(readout.size), got \(neurons)")
+        guard neurons == pop.size else {
+            throw .invalid("n_neurons: must equal the population size \(pop.size), got \(neurons)")
         }
         guard values.count == times.count * neurons else {
             throw .invalid("values: must hold n_neurons × n_times = \(neurons * times.count) values, got \(values.count)")
@@ -180,8 +186,10 @@ public final class Network {
         }
         let schedule = RateSchedule(steps: steps, values: Array(values), cursor: 0)
         switch signal {
-        case .target: readout.targetSchedule = schedule
-        case .learningWindow: readout.windowSchedule = schedule
+        case .target: readout!.targetSchedule = schedule
+        case .learningWindow: readout!.windowSchedule = schedule
+        case .current:
+            if let readout { readout.currentSchedule = schedule } else { recurrent!.currentSchedule = schedule }
         }
     }
 
@@ -324,8 +332,32 @@ public final class Network {
         for (i, j) in neurons.enumerated() where j < 0 || j >= pop.size {
             throw .invalid("neurons[\(i)]: must be in 0..<\(pop.size), got \(j)")
         }
+        if names.contains("eprop_history_duration") || names.contains("learning_signal") {
+            try keepBookkeeping(pop, neurons: neurons, strict: names.contains("eprop_history_duration"))
+        }
         recorders.append(StateRecorder(population: pop, recordables: indices, neurons: neurons))
         return recorders.count - 1
+    }
+
+    /// Starts NEST's history bookkeeping for `neurons` (needed by eprop_history_duration and
+    /// the exact learning_signal). It must start with the simulation to be exact.
+    private func keepBookkeeping(_ pop: NeuronPopulation, neurons: [Int], strict: Bool) throws(EpropError) {
+        let recurrent = pop as? RecurrentPopulation, readout = pop as? ReadoutPopulation
+        let existing = recurrent?.bookkeeping ?? readout?.bookkeeping ?? [:]
+        let missing = neurons.filter { existing[$0] == nil }
+        guard !missing.isEmpty else { return }
+        if currentStep > 0 {
+            if strict {
+                throw .state("eprop_history_duration: record it with a recorder created before the first simulate call "
+                    + "(NEST's history bookkeeping is kept only for neurons recorded from the start)")
+            }
+            return   // learning_signal then reads entry t − 2 of the engine's history
+        }
+        let cutoff = clock.steps(pop.parameters["eprop_isi_trace_cutoff"])
+        for j in missing {
+            if let recurrent { recurrent.bookkeeping[j] = HistoryBookkeeping(cutoffSteps: cutoff) }
+            if let readout { readout.bookkeeping[j] = HistoryBookkeeping(cutoffSteps: cutoff) }
+        }
     }
 
     public func recordWeights(_ id: Int, pre: [Int], post: [Int]) throws(EpropError) -> Int {
@@ -405,6 +437,10 @@ extension Network {
             throw .invalid("values: must hold the population size \(pop.size), got \(out.count)")
         }
         try pop.state(name, into: out)
+        if name == "eprop_history_duration", let j = (0..<pop.size).first(where: { out[$0].isNaN }) {
+            throw .state("eprop_history_duration of neuron \(j): record it with a recorder created before the first simulate call "
+                + "(NEST's history bookkeeping is kept only for neurons recorded from the start)")
+        }
     }
 
     /// Connects every (post, pre) pair with weights[post · nPre + pre]; with the same

@@ -13,7 +13,7 @@ import Darwin
 ///              v ← P_i·I_in + z_in + α·v;  v ← max(v, V_min − E_L)
 ///              ψ ← r > 0 ? 0 : ψ(v − v_th)                 (before the reset)
 ///              spike if v ≥ v_th and r == 0:  v ← v − v_th (in this step), r ← n_ref
-///              I_in ← I_e   (so I_e acts one step late; no effect at step 0)
+///              I_in ← CurrentEvents of step t + I_e   (so I_e acts one step late)
 ///
 /// Refractoriness: t_ref = k steps blocks the k − 1 steps after a spike (t_ref of one step
 /// acts as zero); v keeps integrating while refractory.
@@ -42,7 +42,7 @@ extension RecurrentPopulation {
         let a = self.adaptation, threshold = self.thresholdAdapt
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
-        let sg = surrogate, h = sgHeight, w = sgWidth
+        let sg = surrogate, h = sgHeight, w = sgWidth, current = self.current
         for j in 0..<size {
             if r[j] > 0 { r[j] -= 1 }
             var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
@@ -56,14 +56,14 @@ extension RecurrentPopulation {
                 threshold[j] = theta
             }
             let psiValue = r[j] > 0 ? 0.0 : sg.value(vj - theta, height: h[j], width: w[j])
-            let spiked = vj >= theta && r[j] == 0
+            let spiked = spikeDecision(j, dynamic: vj >= theta && r[j] == 0)
             if spiked {
                 vj -= vTh[j]   // the reset subtracts v_th, not A
                 r[j] = Int32(nRef[j])
             }
             v[j] = vj
             finishStep(j, t, spiked: spiked, psi: psiValue)
-            iIn[j] = iE[j]
+            iIn[j] = current[j] + iE[j]
         }
     }
 }

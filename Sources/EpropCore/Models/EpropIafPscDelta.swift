@@ -41,7 +41,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, vReset = self.vReset
         let iE = self.iE, beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let bufferInput = self.refractoryInput, tauM = self.tauM, dt = self.dt
-        let sg = surrogate, h = sgHeight, w = sgWidth
+        let sg = surrogate, h = sgHeight, w = sgWidth, current = self.current
         for j in 0..<size {
             let input = zIn[j]
             zIn[j] = 0
@@ -65,14 +65,14 @@ extension RecurrentPopulation {
             }
             let theta = adaptive ? threshold[j] : vTh[j]
             let psiValue = r[j] > 0 ? 0.0 : sg.value(vj - theta, height: h[j], width: w[j])
-            let spiked = vj >= theta
+            let spiked = spikeDecision(j, dynamic: vj >= theta)
             if spiked {
                 r[j] = Int32(nRef[j])
                 vj = vReset[j]
             }
             v[j] = vj
             finishStep(j, t, spiked: spiked, psi: psiValue)
-            iIn[j] = 0
+            iIn[j] = current[j]
         }
     }
 }

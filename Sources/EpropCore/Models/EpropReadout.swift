@@ -66,9 +66,14 @@ public final class ReadoutPopulation: NeuronPopulation {
     let readoutSignal: UnsafeMutablePointer<Double>
     let targetSignal: UnsafeMutablePointer<Double>
     var targetSchedule = RateSchedule()
+    /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
+    let current: UnsafeMutablePointer<Double>
+    var currentSchedule = RateSchedule()
     var windowSchedule = RateSchedule()
     var indegree: [Int32]
     var lastStep = -1
+    /// NEST's history bookkeeping for recorded neurons (HistoryBookkeeping.swift).
+    var bookkeeping: [Int: HistoryBookkeeping] = [:]
 
     let store = ColumnStore()
     var alpha, pI, vMin, iE, eL: Column
@@ -85,13 +90,13 @@ public final class ReadoutPopulation: NeuronPopulation {
         history = EpropHistory(neurons: size, channels: 1)
         v = allocateDoubles(size); iIn = allocateDoubles(size); zIn = allocateDoubles(size)
         target = allocateDoubles(size); window = allocateDoubles(size); error = allocateDoubles(size)
-        readoutSignal = allocateDoubles(size); targetSignal = allocateDoubles(size)
+        readoutSignal = allocateDoubles(size); targetSignal = allocateDoubles(size); current = allocateDoubles(size)
         indegree = Array(repeating: 0, count: size)
         prepare(Clock(dt: 1))
     }
 
     deinit {
-        for p in [v, iIn, zIn, target, window, error, readoutSignal, targetSignal] { p.deallocate() }
+        for p in [v, iIn, zIn, target, window, error, readoutSignal, targetSignal, current] { p.deallocate() }
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
@@ -131,14 +136,19 @@ public final class ReadoutPopulation: NeuronPopulation {
         try setParameters([], arrays: [("V_m", Array(values))])
     }
 
-    public var recordables: [String] { ["V_m", "readout_signal", "target_signal", "error_signal"] }
+    public var recordables: [String] {
+        ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration"]
+    }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
         case 0: return v[j] + eL[j]
         case 1: return readoutSignal[j]
         case 2: return targetSignal[j]
-        default: return error[j]
+        case 3: return error[j]
+        default:
+            guard let books = bookkeeping[j] else { return .nan }
+            return Double(books.count) * dt
         }
     }
 
@@ -153,12 +163,15 @@ public final class ReadoutPopulation: NeuronPopulation {
         iE = store.column(p, "I_e")
         eL = store.column(p, "E_L")
         cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
+        for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
     }
 
     public func update(step t: Int) {
         history.append(t)
+        for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
         targetSchedule.advance(to: t, current: target, neurons: size)
         windowSchedule.advance(to: t, current: window, neurons: size)
+        currentSchedule.advance(to: t, current: current, neurons: size)
         let v = self.v, iIn = self.iIn, zIn = self.zIn
         let alpha = self.alpha, pI = self.pI, vMin = self.vMin, eL = self.eL, iE = self.iE
         for k in 0..<size {
@@ -174,7 +187,7 @@ public final class ReadoutPopulation: NeuronPopulation {
             targetSignal[k] = yStar * lambda
             error[k] = e
             history.entry(k, t)[0] = e
-            iIn[k] = iE[k]
+            iIn[k] = current[k] + iE[k]
         }
         lastStep = t
     }

@@ -16,13 +16,13 @@ public enum ModelCatalog {
         try make(model, size: 1).recordables
     }
 
-    static func make(_ model: String, size: Int) throws(EpropError) -> NeuronPopulation {
+    static func make(_ model: String, size: Int, clock: Clock = Clock(dt: 1)) throws(EpropError) -> NeuronPopulation {
         switch model {
         case "input": return InputPopulation(size: size)
         case "eprop_readout": return ReadoutPopulation(size: size)
         default:
             guard let recurrent = RecurrentModel.allCases.first(where: { $0.name == model }) else { throw unknownModel(model) }
-            return RecurrentPopulation(model: recurrent, size: size)
+            return RecurrentPopulation(model: recurrent, size: size, clock: clock)
         }
     }
 

@@ -20,6 +20,11 @@ let sharedEpropParameters: [ParameterSpec] = [
                   doc: "Eligibility traces of an inter-spike interval are integrated for at most this long, then only decayed."),
     ParameterSpec("flush_event_send_interval", unit: "ms", .infinity, .greaterThan(0), infinite: true,
                   doc: "A silent neuron sends a flush event this long after its last event, so synapses consume pending history."),
+    ParameterSpec("ignore_and_spike", 0, .bool,
+                  doc: "Ignore the spike condition and spike on a fixed schedule instead (for controlled benchmarks, spec §3.7)."),
+    ParameterSpec("ignore_and_spike_offset", unit: "ms", 1.0, .greaterThan(0),
+                  doc: "First forced spike this long after creation or after the offset is set."),
+    ParameterSpec("ignore_and_spike_interval", unit: "ms", 100.0, .greaterThan(0), doc: "Interval between forced spikes."),
 ]
 
 /// Parameters of the adaptive threshold (spec §3.3, §3.5).
@@ -84,20 +89,27 @@ public final class RecurrentPopulation: NeuronPopulation {
     let refractoryBuffer: UnsafeMutablePointer<Double>
     let refractory: UnsafeMutablePointer<Int32>
     let lastEvent: UnsafeMutablePointer<Int>
+    /// Ignore-and-spike: steps until the next forced spike (spec §3.7).
+    let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
+    /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
+    let current: UnsafeMutablePointer<Double>
+    var currentSchedule = RateSchedule()
     /// Number of incoming eprop synapses per neuron (NEST's eprop_indegree).
     var indegree: [Int32]
     /// The last step updated (−1 before the first).
     var lastStep = -1
+    /// NEST's history bookkeeping for recorded neurons (HistoryBookkeeping.swift).
+    var bookkeeping: [Int: HistoryBookkeeping] = [:]
 
     // Derived constants (prepare), per neuron or shared.
     let store = ColumnStore()
     var alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth, cReg, fTargetPerStep, kappaReg, kappa, beta, rho: Column
-    var refractorySteps, flushSteps, refractoryInput: Column
+    var refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval: Column
     var surrogate = SurrogateGradient.piecewiseLinear
     var cutoffSteps = Clock.never
     var dt = 1.0
 
-    public init(model: RecurrentModel, size: Int) {
+    public init(model: RecurrentModel, size: Int, clock: Clock = Clock(dt: 1)) {
         self.model = model
         self.size = size
         neuronParameters = NeuronParameters(table: model.table, size: size, uniform: uniformRecurrentParameters)
@@ -111,20 +123,26 @@ public final class RecurrentPopulation: NeuronPopulation {
         refractory.initialize(repeating: 0, count: size)
         lastEvent = .allocate(capacity: size)
         lastEvent.initialize(repeating: 0, count: size)
+        stepsUntilForcedSpike = .allocate(capacity: size)
+        stepsUntilForcedSpike.initialize(repeating: 0, count: size)
+        current = allocateDoubles(size)
         indegree = Array(repeating: 0, count: size)
+        dt = clock.dt
         let zero = store.constant(0)
         (alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth) = (zero, zero, zero, zero, zero, zero, zero, zero, zero)
         (cReg, fTargetPerStep, kappaReg, kappa, beta, rho) = (zero, zero, zero, zero, zero, zero)
-        (refractorySteps, flushSteps, refractoryInput) = (zero, zero, zero)
-        prepare(Clock(dt: 1))
+        (refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval) = (zero, zero, zero, zero, zero)
+        prepare(clock)
+        restartForcedSpikes()
         // The adaptive threshold starts at V_th (reads V_th_adapt = V_th before the first step).
         for j in 0..<size { thresholdAdapt[j] = vTh[j] }
     }
 
     deinit {
-        for p in [v, iIn, zIn, fAv, psi, z, adaptation, thresholdAdapt, refractoryBuffer] { p.deallocate() }
+        for p in [v, iIn, zIn, fAv, psi, z, adaptation, thresholdAdapt, refractoryBuffer, current] { p.deallocate() }
         refractory.deallocate()
         lastEvent.deallocate()
+        stepsUntilForcedSpike.deallocate()
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
@@ -151,9 +169,20 @@ public final class RecurrentPopulation: NeuronPopulation {
         for j in 0..<size where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
         for (name, values) in state { applyState(name, values, eL: newEL) }
         prepare(Clock(dt: dt))
+        // §3.7: setting the offset restarts the forced-spike schedule.
+        if changes.contains(where: { $0.0 == "ignore_and_spike_offset" })
+            || arrays.contains(where: { $0.0 == "ignore_and_spike_offset" }) {
+            restartForcedSpikes()
+        }
         if model.isAdaptive {
             for j in 0..<size { thresholdAdapt[j] = vTh[j] + beta[j] * adaptation[j] }
         }
+    }
+
+    private func restartForcedSpikes() {
+        let offsets = neuronParameters.values("ignore_and_spike_offset")
+        let clock = Clock(dt: dt)
+        for j in 0..<size { stepsUntilForcedSpike[j] = clock.steps(offsets[j]) }
     }
 
     private func isState(_ name: String) -> Bool { name == "V_m" || (model.isAdaptive && name == "adaptation") }
@@ -184,8 +213,8 @@ public final class RecurrentPopulation: NeuronPopulation {
 
     public var recordables: [String] {
         model.isAdaptive
-            ? ["V_m", "surrogate_gradient", "learning_signal", "adaptation", "V_th_adapt"]
-            : ["V_m", "surrogate_gradient", "learning_signal"]
+            ? ["V_m", "surrogate_gradient", "learning_signal", "eprop_history_duration", "adaptation", "V_th_adapt"]
+            : ["V_m", "surrogate_gradient", "learning_signal", "eprop_history_duration"]
     }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
@@ -193,10 +222,16 @@ public final class RecurrentPopulation: NeuronPopulation {
         case 0: return v[j] + neuronParameters.value(eLIndex, j)
         case 1: return psi[j]
         case 2:
-            // §7.2: the learning signal of entry t − 2, complete at the start of step t.
-            let t = lastStep - 2
+            // §7.2: the learning signal of entry lower_bound(t − 2) of NEST's history:
+            // entry t − 2 unless NEST pruned it (known for recorded neurons).
+            var t = lastStep - 2
+            if let books = bookkeeping[j] {
+                guard let held = books.lowerBound(t) else { return 0 }
+                t = held
+            }
             return history.contains(t) ? history.entry(j, t)[1] : 0
-        case 3: return adaptation[j]
+        case 3: return historyDuration(j)
+        case 4: return adaptation[j]
         default: return thresholdAdapt[j] + neuronParameters.value(eLIndex, j)
         }
     }
@@ -231,13 +266,24 @@ public final class RecurrentPopulation: NeuronPopulation {
             rho = store.constant(0)
         }
         refractoryInput = p.table.index(of: "refractory_input") != nil ? store.column(p, "refractory_input") : store.constant(0)
+        ignoreAndSpike = store.column(p, "ignore_and_spike")
+        forcedSpikeInterval = store.column(p, "ignore_and_spike_interval") { Double(clock.steps($0)) }
         surrogate = SurrogateGradient(rawValue: Int(p.common["surrogate_gradient_function"]))!
         cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
+        for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
+    }
+
+    /// eprop_history_duration: dt × NEST's number of history entries (recorded neurons), ms.
+    func historyDuration(_ j: Int) -> Double {
+        guard let books = bookkeeping[j] else { return .nan }
+        return Double(books.count) * dt
     }
 
     public func update(step t: Int) {
         events.count = 0
         history.append(t)
+        for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
+        currentSchedule.advance(to: t, current: current, neurons: size)
         switch model {
         case .iaf: updateIaf(step: t, adaptive: false)
         case .iafAdapt: updateIaf(step: t, adaptive: true)
@@ -245,6 +291,17 @@ public final class RecurrentPopulation: NeuronPopulation {
         case .pscDeltaAdapt: updatePscDelta(step: t, adaptive: true)
         }
         lastStep = t
+    }
+
+    /// The spike decision of neuron j: the dynamic condition, or under ignore-and-spike the
+    /// forced schedule alone (spec §3.7).
+    @inline(__always)
+    func spikeDecision(_ j: Int, dynamic: Bool) -> Bool {
+        guard ignoreAndSpike[j] != 0 else { return dynamic }
+        stepsUntilForcedSpike[j] -= 1
+        guard stepsUntilForcedSpike[j] == 0 else { return false }
+        stepsUntilForcedSpike[j] = Int(forcedSpikeInterval[j])
+        return true
     }
 
     /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate

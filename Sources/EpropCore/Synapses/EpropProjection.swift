@@ -160,6 +160,9 @@ public final class EpropProjection: Projection {
     func process(source s: Int, stamp ts: Int, flush: Bool) {
         let rowBegin = connectivity.rowStart[s], rowEnd = connectivity.rowStart[s + 1]
         let previous = tPrev[s]
+        if !bookkept.isEmpty, let tracked = bookkept[s] {
+            for (_, books) in tracked { books.eventPassed(stamp: ts, previous: previous) }
+        }
         if previous > 0 {
             switch target {
             case .recurrent(let population):
@@ -175,6 +178,9 @@ public final class EpropProjection: Projection {
         prevWasFlush[s] = flush
     }
 
+    /// Synapses into neurons whose NEST history bookkeeping is kept, by source.
+    var bookkept: [Int: [(synapse: Int, books: HistoryBookkeeping)]] = [:]
+
     /// Readies the projection for simulation: per-synapse z̄ when the targets' τ_m differ
     /// (z̄ then depends on the target), ε when the targets adapt.
     func prepareForSimulation() {
@@ -182,6 +188,19 @@ public final class EpropProjection: Projection {
         switch target {
         case .recurrent(let p): uniformAlpha = p.alpha.isUniform
         case .readout(let p): uniformAlpha = p.alpha.isUniform
+        }
+        let books: [Int: HistoryBookkeeping]
+        switch target {
+        case .recurrent(let p): books = p.bookkeeping
+        case .readout(let p): books = p.bookkeeping
+        }
+        bookkept = [:]
+        if !books.isEmpty {
+            for s in 0..<connectivity.sources {
+                for k in connectivity.rowStart[s]..<connectivity.rowStart[s + 1] {
+                    if let b = books[Int(connectivity.target[k])] { bookkept[s, default: []].append((k, b)) }
+                }
+            }
         }
         if !uniformAlpha && zBarSynapse == nil {
             let perSynapse = allocateDoubles(count)

@@ -35,6 +35,7 @@ c-example: lib
 
 abi: lib
 	$(PYTHON) tools/check_abi.py
+	$(PYTHON) tools/test_check_abi.py
 
 pytest: python
 	$(PYTHON) -m pytest -q python/tests

@@ -1,0 +1,61 @@
+"""eprop: event-driven e-prop for sparse recurrent spiking networks, exact to NEST 3.10.
+
+The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its header in
+:mod:`eprop._capi` and offers a NEST-flavoured API on top:
+
+* :class:`Network`, :class:`Population`, :class:`Projection` and the recorders
+  (:mod:`eprop.network`, :mod:`eprop.recording`);
+* the model catalogue: :func:`models`, :func:`model_parameters`, :func:`model_recordables`,
+  :func:`version`;
+* exceptions, one per status code (:mod:`eprop.errors`);
+* NEST's sine-wave regression task (:mod:`eprop.tasks`, NumPy only) and a ready network
+  for it (:mod:`eprop.sine_waves`).
+
+The library is loaded on first use, so ``import eprop.tasks`` works without it.
+"""
+
+from .errors import (
+    BadPropertyError,
+    BufferTooSmallError,
+    EpropError,
+    IllegalConnectionError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidStateError,
+    LibraryNotFoundError,
+    NullArgumentError,
+    OutOfMemoryError,
+    SimulationInterrupted,
+    UnknownNameError,
+)
+from .models import ParameterInfo, model_parameters, model_recordables, models, version
+from .network import Network, Population, Projection
+from .recording import SpikeRecorder, StateRecorder, WeightRecorder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Network",
+    "Population",
+    "Projection",
+    "SpikeRecorder",
+    "StateRecorder",
+    "WeightRecorder",
+    "ParameterInfo",
+    "models",
+    "model_parameters",
+    "model_recordables",
+    "version",
+    "EpropError",
+    "NullArgumentError",
+    "InvalidArgumentError",
+    "UnknownNameError",
+    "BadPropertyError",
+    "IllegalConnectionError",
+    "InvalidStateError",
+    "BufferTooSmallError",
+    "OutOfMemoryError",
+    "SimulationInterrupted",
+    "InternalError",
+    "LibraryNotFoundError",
+]

@@ -70,7 +70,10 @@ const char *eprop_status_string(int32_t status);
 int32_t eprop_model_count(int64_t *count /* OUT */);
 /** Name of neuron model `index` (0 ≤ index < count). */
 int32_t eprop_model_name(int64_t index, const char **name /* OUT */);
-/** Number of parameters of `model`. */
+/**
+ * Number of parameters of `model`. Besides the neuron models, "eprop_synapse" names the
+ * optimizer parameters shared by all eprop synapses (NEST: its "optimizer" defaults).
+ */
 int32_t eprop_model_parameter_count(const char *model, int64_t *count /* OUT */);
 /**
  * Parameter `index` of `model`: its name, unit ("" for none), kind ("real", "bool" or
@@ -102,7 +105,8 @@ int32_t eprop_network_time(const eprop_network *network, double *time_ms /* OUT 
 int32_t eprop_simulate(eprop_network *network, double duration_ms);
 /**
  * As eprop_simulate, calling `progress` every `every_steps` steps (≥ 1) and after the last.
- * A non-zero return from `progress` stops after the current step with EPROP_ERR_INTERRUPTED.
+ * A non-zero return from `progress` before the last step stops after the current step with
+ * EPROP_ERR_INTERRUPTED; after the last step the call has completed and returns EPROP_OK.
  */
 int32_t eprop_simulate_progress(eprop_network *network, double duration_ms,
                                 eprop_progress_fn progress, void *user_data, int64_t every_steps);

@@ -8,6 +8,7 @@ Python.
 from __future__ import annotations
 
 import functools
+import re
 from collections import namedtuple
 
 from . import _capi
@@ -41,14 +42,11 @@ def _models() -> tuple:
     return tuple(_capi.model_name(i) for i in range(_capi.model_count()))
 
 
-def _choice_default(model: str, name: str) -> str:
-    # The catalogue gives a choice default as an index; a fresh population reads its name.
-    handle = _capi.network_create(1.0)
-    try:
-        population = _capi.add_population(handle, model, 1)
-        return _capi.get_parameter_string(handle, population, name)
-    finally:
-        _capi.network_destroy(handle)
+def _choice_default(rule: str, index: float) -> str:
+    # A choice parameter's rule lists its names in order ('x one of "a", "b"'); the
+    # catalogue's default is an index into them.
+    names = re.findall(r'"([^"]+)"', rule)
+    return names[int(index)]
 
 
 @functools.lru_cache(maxsize=None)
@@ -59,7 +57,7 @@ def _table(model: str) -> tuple:
         if kind == "bool":
             value = bool(default)
         elif kind == "choice":
-            value = _choice_default(model, name)
+            value = _choice_default(rule, default)
         else:
             value = float(default)
         rows.append(ParameterInfo(name, unit, kind, value, rule, doc))

@@ -39,21 +39,20 @@ from .errors import EpropError, InvalidArgumentError, InvalidStateError, ERR_INV
 from .models import model_recordables, parameter_info, model_parameters
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
 
-__all__ = ["Network", "Population", "Projection", "OPTIMIZER_PARAMETERS"]
+__all__ = ["Network", "Population", "Projection", "optimizer_parameters"]
 
-#: Optimizer parameters (NEST: the ``optimizer`` defaults of ``eprop_synapse``, spec 9.1) and
-#: their kinds. ``type`` is a name; the others are numbers (bools as 0/1).
-OPTIMIZER_PARAMETERS = {
-    "type": "choice",
-    "batch_size": "int",
-    "eta": "real",
-    "Wmin": "real",
-    "Wmax": "real",
-    "optimize_each_step": "bool",
-    "beta_1": "real",
-    "beta_2": "real",
-    "epsilon": "real",
-}
+def optimizer_parameters() -> dict:
+    """Optimizer parameter names (NEST: the ``optimizer`` defaults of ``eprop_synapse``,
+    spec 9.1) and their kinds, from the library's catalogue: ``type`` is a name
+    ("choice"), ``batch_size`` an "int", the others "real" or "bool"."""
+    global _OPTIMIZER_KINDS
+    if _OPTIMIZER_KINDS is None:
+        _OPTIMIZER_KINDS = {row.name: ("int" if row.name == "batch_size" else row.kind)
+                            for row in model_parameters("eprop_synapse")}
+    return dict(_OPTIMIZER_KINDS)
+
+
+_OPTIMIZER_KINDS = None
 
 
 def _number(name: str, value) -> float:
@@ -309,7 +308,7 @@ class Network:
         if name == "type":
             return _capi.get_optimizer_string(self._h, "type")
         value = _capi.get_optimizer_parameter(self._h, name)
-        kind = OPTIMIZER_PARAMETERS.get(name)
+        kind = optimizer_parameters().get(name)
         if kind == "bool":
             return bool(value)
         if kind == "int":
@@ -319,7 +318,7 @@ class Network:
     @property
     def optimizer_params(self) -> dict:
         """All optimizer parameters as a dict (see :meth:`get_optimizer`)."""
-        return {name: self.get_optimizer(name) for name in OPTIMIZER_PARAMETERS}
+        return {name: self.get_optimizer(name) for name in optimizer_parameters()}
 
     @property
     def optimizer(self) -> str:

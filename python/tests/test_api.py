@@ -11,7 +11,7 @@ import pytest
 
 import eprop
 from eprop import _capi
-from eprop.network import OPTIMIZER_PARAMETERS
+from eprop.network import optimizer_parameters
 
 
 def test_version_and_library():
@@ -68,7 +68,7 @@ def test_bool_and_int_results():
         net.set_optimizer(optimize_each_step=False, batch_size=4)
         assert net.get_optimizer("optimize_each_step") is False
         assert net.get_optimizer("batch_size") == 4 and isinstance(net.get_optimizer("batch_size"), int)
-        assert set(net.optimizer_params) == set(OPTIMIZER_PARAMETERS)
+        assert set(net.optimizer_params) == set(optimizer_parameters()) == {"type", "batch_size", "eta", "Wmin", "Wmax", "optimize_each_step", "beta_1", "beta_2", "epsilon"}
         net.set_optimizer(optimize_each_step=np.bool_(True))
         assert net.optimizer_params["optimize_each_step"] is True
 

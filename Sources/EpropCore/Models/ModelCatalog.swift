@@ -6,6 +6,7 @@ public enum ModelCatalog {
         switch model {
         case "input": return InputPopulation.table
         case "eprop_readout": return ReadoutPopulation.table
+        case "eprop_synapse": return OptimizerConfig.table   // its common "optimizer" properties
         default:
             guard let recurrent = RecurrentModel.allCases.first(where: { $0.name == model }) else { throw unknownModel(model) }
             return recurrent.table
@@ -13,7 +14,8 @@ public enum ModelCatalog {
     }
 
     public static func recordables(_ model: String) throws(EpropError) -> [String] {
-        try make(model, size: 1).recordables
+        if model == "eprop_synapse" { return [] }
+        return try make(model, size: 1).recordables
     }
 
     static func make(_ model: String, size: Int, clock: Clock = Clock(dt: 1)) throws(EpropError) -> NeuronPopulation {

@@ -71,7 +71,8 @@ public struct ParameterSpec: Sendable {
     /// Checks `x` against this row alone; `owner` names the model in the message.
     func check(_ x: Double, owner: String) throws(EpropError) {
         if x.isNaN || (x.isInfinite && !allowsInfinity) {
-            throw .badProperty("\(owner) parameter \(name): must be finite and \(ruleText), got \(fmt(x))")
+            let rule = self.rule == .any ? "" : " and \(ruleText)"
+            throw .badProperty("\(owner) parameter \(name): must be finite\(rule), got \(fmt(x))")
         }
         if !rule.admits(x) {
             let unitText = unit.isEmpty ? "" : " (\(unit))"

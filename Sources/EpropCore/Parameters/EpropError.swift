@@ -56,5 +56,6 @@ func fmt(_ x: Double) -> String {
     if x == .infinity { return "inf" }
     if x == -.infinity { return "-inf" }
     if x.isNaN { return "nan" }
+    if x == x.rounded() && abs(x) < 1e15 { return "\(Int(x))" }   // "0", not "0.0"
     return "\(x)"
 }

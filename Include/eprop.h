@@ -212,6 +212,22 @@ int32_t eprop_connect_dense(eprop_network *network, int32_t pre_population, int3
                             const char *synapse_model, const double *weights, int64_t n_post,
                             int64_t n_pre, int32_t allow_autapses, double delay_ms,
                             int32_t *projection /* OUT */);
+/**
+ * Connect by a rule, as NEST's conn_spec: `rule` "all_to_all", "pairwise_bernoulli"
+ * (rule_value = p, 0 ≤ p ≤ 1) or "fixed_indegree" (rule_value = k sources per target; with
+ * allow_multapses 0 they are distinct). Weights are drawn with `seed` from
+ * `weight_distribution`: "constant" (weight_a), "normal" (mean weight_a, std weight_b),
+ * "uniform" (low weight_a, high weight_b), "normal_fan_in" (randn · weight_a / √n_pre, as
+ * NEST's e-prop examples draw W_in and W_rec) or "glorot_uniform" (U(−l, l) · weight_a with
+ * l = √(3 / max(1, (n_pre + n_post) / 2)), as NEST's N-MNIST example draws W_out). The same
+ * seed gives the same network on every machine (not NEST's draws: for those, draw with
+ * numpy and use eprop_connect).
+ */
+int32_t eprop_connect_rule(eprop_network *network, int32_t pre_population, int32_t post_population,
+                           const char *synapse_model, const char *rule, double rule_value,
+                           int32_t allow_autapses, int32_t allow_multapses,
+                           const char *weight_distribution, double weight_a, double weight_b,
+                           uint64_t seed, double delay_ms, int32_t *projection /* OUT */);
 /** Number of synapses of `projection`. */
 int32_t eprop_projection_size(const eprop_network *network, int32_t projection, int64_t *count /* OUT */);
 /** (pre, post) of every synapse, in the projection's storage order (sorted by pre, then post). */

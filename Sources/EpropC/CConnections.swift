@@ -43,6 +43,47 @@ public func eprop_connect_dense(_ network: OpaquePointer?, _ prePopulation: Int3
     }
 }
 
+/// Calls Network.connect(pre:post:synapseModel:rule:…).
+@_cdecl("eprop_connect_rule")
+public func eprop_connect_rule(_ network: OpaquePointer?, _ prePopulation: Int32, _ postPopulation: Int32,
+                               _ synapseModel: UnsafePointer<CChar>?, _ rule: UnsafePointer<CChar>?, _ ruleValue: Double,
+                               _ allowAutapses: Int32, _ allowMultapses: Int32,
+                               _ weightDistribution: UnsafePointer<CChar>?, _ weightA: Double, _ weightB: Double,
+                               _ seed: UInt64, _ delay: Double, _ projection: UnsafeMutablePointer<Int32>?) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        let out = try output(projection, "projection")
+        let model = try string(synapseModel, "synapse_model")
+        let ruleName = try string(rule, "rule"), distribution = try string(weightDistribution, "weight_distribution")
+        let parsedRule: ConnectionRule
+        switch ruleName {
+        case "all_to_all": parsedRule = .allToAll
+        case "pairwise_bernoulli": parsedRule = .pairwiseBernoulli(p: ruleValue)
+        case "fixed_indegree":
+            guard ruleValue.isFinite, ruleValue >= 0, ruleValue == ruleValue.rounded(), ruleValue < 1e12 else {
+                throw EpropError(.invalidArgument, "rule_value: fixed_indegree takes a whole number k ≥ 0, got \(ruleValue)")
+            }
+            parsedRule = .fixedIndegree(k: Int(ruleValue), multapses: allowMultapses != 0)
+        default:
+            throw EpropError(.unknownName, "unknown rule \"\(ruleName)\"; rules are all_to_all, pairwise_bernoulli, fixed_indegree")
+        }
+        let weights: WeightDistribution
+        switch distribution {
+        case "constant": weights = .constant(weightA)
+        case "normal": weights = .normal(mean: weightA, std: weightB)
+        case "uniform": weights = .uniform(low: weightA, high: weightB)
+        case "normal_fan_in": weights = .normalFanIn(scale: weightA)
+        case "glorot_uniform": weights = .glorotUniform(scale: weightA)
+        default:
+            throw EpropError(.unknownName, "unknown weight_distribution \"\(distribution)\"; distributions are "
+                + "constant, normal, uniform, normal_fan_in, glorot_uniform")
+        }
+        out.pointee = Int32(try net.connect(pre: Int(prePopulation), post: Int(postPopulation), synapseModel: model,
+                                            rule: parsedRule, allowAutapses: allowAutapses != 0, weights: weights,
+                                            seed: seed, delay: delay))
+    }
+}
+
 @_cdecl("eprop_projection_size")
 public func eprop_projection_size(_ network: OpaquePointer?, _ projection: Int32, _ count: UnsafeMutablePointer<Int64>?) -> Int32 {
     withStatus { () throws(EpropError) in

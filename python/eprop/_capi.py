@@ -25,7 +25,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_uint64, c_void_p
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +129,11 @@ SIGNATURES: dict = {
     "eprop_connect_dense": (
         c_int32,
         [_NET, c_int32, c_int32, c_char_p, F64_IN, c_int64, c_int64, c_int32, c_double, _P_I32],
+    ),
+    "eprop_connect_rule": (
+        c_int32,
+        [_NET, c_int32, c_int32, c_char_p, c_char_p, c_double, c_int32, c_int32, c_char_p, c_double, c_double,
+         c_uint64, c_double, _P_I32],
     ),
     "eprop_projection_size": (c_int32, [_NET, c_int32, _P_I64]),
     "eprop_get_connections": (c_int32, [_NET, c_int32, I64_OUT, I64_OUT, c_int64]),
@@ -598,6 +603,24 @@ def connect_dense(handle, pre_population: int, post_population: int, synapse_mod
         library().eprop_connect_dense(
             handle, pre_population, post_population, _bytes(synapse_model, "synapse_model"), weights,
             weights.shape[0], weights.shape[1], 1 if allow_autapses else 0, float(delay_ms), byref(out),
+        )
+    )
+    return out.value
+
+
+def connect_rule(handle, pre_population: int, post_population: int, synapse_model: str, rule: str,
+                 rule_value: float, allow_autapses: bool, allow_multapses: bool, weight_distribution: str,
+                 weight_a: float, weight_b: float, seed: int, delay_ms: float) -> int:
+    """eprop_connect_rule; returns the projection id."""
+    if not 0 <= int(seed) < 2**64:
+        raise errors.InvalidArgumentError(f"seed: must be in 0 … 2**64 − 1, got {seed}", errors.ERR_INVALID_ARGUMENT)
+    out = c_int32()
+    check(
+        library().eprop_connect_rule(
+            handle, pre_population, post_population, _bytes(synapse_model, "synapse_model"), _bytes(rule, "rule"),
+            float(rule_value), 1 if allow_autapses else 0, 1 if allow_multapses else 0,
+            _bytes(weight_distribution, "weight_distribution"), float(weight_a), float(weight_b), int(seed),
+            float(delay_ms), byref(out),
         )
     )
     return out.value

@@ -224,6 +224,11 @@ class Network:
         post_ids=None,
         delay: float | None = None,
         allow_autapses: bool = True,
+        rule: str | None = None,
+        p: float | None = None,
+        indegree: int | None = None,
+        allow_multapses: bool = True,
+        seed: int = 0,
     ) -> "Projection":
         """Connect two populations; creates a new :class:`Projection`.
 
@@ -241,11 +246,36 @@ class Network:
                 ``"eprop_learning_signal_connection"`` (readout -> recurrent, weight B).
             delay: ms; default one time step (the only delay eprop synapses accept).
 
+        * by rule (``eprop_connect_rule``): ``rule="all_to_all"``, ``"pairwise_bernoulli"``
+          (with ``p``) or ``"fixed_indegree"`` (with ``indegree``, ``allow_multapses``), and
+          ``weights`` a number (constant) or a distribution tuple: ``("normal", mean, std)``,
+          ``("uniform", low, high)``, ``("normal_fan_in", scale)`` (randn·scale/√n_pre) or
+          ``("glorot_uniform", scale)``; drawn with ``seed`` (same seed, same network).
+
         Must be called before the first :meth:`simulate`.
         """
         self._own(pre, "pre")
         self._own(post, "post")
         delay = self.resolution if delay is None else _number("delay", delay)
+        if rule is not None:
+            if pre_ids is not None or post_ids is not None:
+                raise InvalidArgumentError("rule: give either a rule or pre_ids/post_ids, not both", ERR_INVALID_ARGUMENT)
+            value = {"all_to_all": 0.0, "pairwise_bernoulli": p, "fixed_indegree": indegree}.get(rule, 0.0)
+            if value is None:
+                needed = "p" if rule == "pairwise_bernoulli" else "indegree"
+                raise InvalidArgumentError(f"{needed}: required by rule {rule}", ERR_INVALID_ARGUMENT)
+            w = 1.0 if weights is None else weights
+            if isinstance(w, tuple):
+                name, *args = w
+                args = [float(a) for a in args] + [0.0] * (2 - len(args))
+                distribution, a, b = name, args[0], args[1]
+            else:
+                distribution, a, b = "constant", _number("weights", w), 0.0
+            pid = _capi.connect_rule(self._h, pre.id, post.id, synapse_model, rule, float(value), allow_autapses,
+                                     allow_multapses, distribution, a, b, seed, delay)
+            proj = Projection(self, pid, pre, post, synapse_model, delay)
+            self._projections.append(proj)
+            return proj
         if (pre_ids is None) != (post_ids is None):
             raise InvalidArgumentError("pre_ids and post_ids: give both or neither", ERR_INVALID_ARGUMENT)
         if pre_ids is not None:

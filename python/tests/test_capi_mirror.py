@@ -120,6 +120,8 @@ def _matches(ctype_text: str, t) -> bool:
         return t is ctypes.c_int64
     if ctype_text == "int32_t":
         return t is ctypes.c_int32
+    if ctype_text == "uint64_t":
+        return t is ctypes.c_uint64
     if ctype_text == "const char *":
         return t is ctypes.c_char_p
     if ctype_text in ("const char * *", "const char * const *"):

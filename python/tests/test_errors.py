@@ -410,7 +410,7 @@ def test_closed_network(small_network):
 def _dummy(t):
     if t is ctypes.c_double:
         return 1.0
-    if t in (ctypes.c_int32, ctypes.c_int64):
+    if t in (ctypes.c_int32, ctypes.c_int64, ctypes.c_uint64):
         return 1
     if t is ctypes.c_char_p:
         return b"V_m"

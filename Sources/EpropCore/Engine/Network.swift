@@ -519,8 +519,8 @@ extension Network {
     /// Sample steps and values of a state or weight recorder.
     public func recordedSamples(_ id: Int) throws(EpropError) -> (steps: [Int], values: [Double]) {
         switch try recorder(id) {
-        case let r as StateRecorder: return (r.steps, r.values)
-        case let r as WeightRecorder: return (r.steps, r.values)
+        case let r as StateRecorder: return (r.buffer.steps, r.buffer.values)
+        case let r as WeightRecorder: return (r.buffer.steps, r.buffer.values)
         default: throw .invalid("recorder \(id) records spikes: read it with get_spikes")
         }
     }

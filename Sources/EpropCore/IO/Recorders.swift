@@ -43,33 +43,42 @@ final class SpikeRecorder: Recorder {
     }
 }
 
+/// Samples taken after every step: the steps and `width` values per sample.
+struct SampleBuffer {
+    var steps: [Int] = []
+    var values: [Double] = []
+
+    mutating func reserve(steps n: Int, width: Int) {
+        steps.reserveCapacity(steps.count + n)
+        values.reserveCapacity(values.count + n * width)
+    }
+
+    mutating func clear() {
+        steps.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+}
+
 /// Records recordables of chosen neurons after every step; values[sample][recordable][neuron].
 final class StateRecorder: Recorder {
     unowned let population: NeuronPopulation
     let recordableIndices: [Int]
     let neurons: [Int]
-    var steps: [Int] = []
-    var values: [Double] = []
+    var buffer = SampleBuffer()
     init(population: NeuronPopulation, recordables: [Int], neurons: [Int]) {
         self.population = population
         recordableIndices = recordables
         self.neurons = neurons
     }
     var width: Int { recordableIndices.count * neurons.count }
-    var count: Int { steps.count }
-    func reserve(steps n: Int) {
-        steps.reserveCapacity(steps.count + n)
-        values.reserveCapacity(values.count + n * width)
-    }
+    var count: Int { buffer.steps.count }
+    func reserve(steps n: Int) { buffer.reserve(steps: n, width: width) }
+    func clear() { buffer.clear() }
     func sample(step t: Int) {
-        steps.append(t)
+        buffer.steps.append(t)
         for r in recordableIndices {
-            for j in neurons { values.append(population.recordable(r, j)) }
+            for j in neurons { buffer.values.append(population.recordable(r, j)) }
         }
-    }
-    func clear() {
-        steps.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
     }
 }
 
@@ -77,24 +86,17 @@ final class StateRecorder: Recorder {
 final class WeightRecorder: Recorder {
     unowned let projection: Projection
     let synapses: [Int]
-    var steps: [Int] = []
-    var values: [Double] = []
+    var buffer = SampleBuffer()
     init(projection: Projection, synapses: [Int]) {
         self.projection = projection
         self.synapses = synapses
     }
     var width: Int { synapses.count }
-    var count: Int { steps.count }
-    func reserve(steps n: Int) {
-        steps.reserveCapacity(steps.count + n)
-        values.reserveCapacity(values.count + n * width)
-    }
+    var count: Int { buffer.steps.count }
+    func reserve(steps n: Int) { buffer.reserve(steps: n, width: width) }
+    func clear() { buffer.clear() }
     func sample(step t: Int) {
-        steps.append(t)
-        for s in synapses { values.append(projection.weight(s)) }
-    }
-    func clear() {
-        steps.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        buffer.steps.append(t)
+        for s in synapses { buffer.values.append(projection.weight(s)) }
     }
 }

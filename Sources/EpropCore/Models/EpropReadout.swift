@@ -107,27 +107,10 @@ public final class ReadoutPopulation: NeuronPopulation {
 
     /// Scalar and per-neuron changes, validated as a whole; "V_m" sets state.
     public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
-        var vM: [Double]? = nil
-        var scalars: [(String, Double)] = [], perNeuron: [(String, [Double])] = []
-        for (name, value) in changes {
-            if name == "V_m" { vM = Array(repeating: value, count: size) } else { scalars.append((name, value)) }
-        }
-        for (name, values) in arrays {
-            if name == "V_m" { vM = values } else { perNeuron.append((name, values)) }
-        }
-        if let vM {
-            guard vM.count == size else {
-                throw .invalid("V_m: per-neuron values must number the population size \(size), got \(vM.count)")
-            }
-            for (j, x) in vM.enumerated() where !x.isFinite {
-                throw .badProperty("eprop_readout state V_m: must be finite, got \(fmt(x)) at neuron \(j)")
-            }
-        }
-        let updated = try neuronParameters.setting(scalars, arrays: perNeuron)
-        let oldEL = neuronParameters.values("E_L"), newEL = updated.values("E_L")
-        neuronParameters = updated
-        for j in 0..<size where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
-        if let vM { for j in 0..<size { v[j] = vM[j] - newEL[j] } }
+        let change = try ParameterChange(neuronParameters, model: modelName, stateNames: ["V_m"], changes, arrays)
+        neuronParameters = change.updated
+        change.keepAbsolute(v)
+        for (_, values) in change.state { for j in 0..<size { v[j] = values[j] - change.newEL[j] } }
         prepare(Clock(dt: dt))
     }
 

@@ -73,3 +73,43 @@ func allocateDoubles(_ n: Int, _ value: Double = 0) -> UnsafeMutablePointer<Doub
     p.initialize(repeating: value, count: max(n, 1))
     return p
 }
+
+/// A parameter change of a population, split into per-neuron state (e.g. V_m) and
+/// parameters, and validated as a whole before anything is applied (spec §1.4: voltages
+/// stored relative to E_L keep their absolute values when E_L changes).
+struct ParameterChange {
+    let updated: NeuronParameters
+    /// State assignments, one value per neuron, already checked to be finite.
+    let state: [(name: String, values: [Double])]
+    let oldEL: [Double], newEL: [Double]
+
+    init(_ current: NeuronParameters, model: String, stateNames: Set<String>,
+         _ changes: [(String, Double)], _ arrays: [(String, [Double])]) throws(EpropError) {
+        let size = current.size
+        var state: [(name: String, values: [Double])] = []
+        var scalars: [(String, Double)] = [], perNeuron: [(String, [Double])] = []
+        for (name, value) in changes {
+            if stateNames.contains(name) { state.append((name, Array(repeating: value, count: size))) } else { scalars.append((name, value)) }
+        }
+        for (name, values) in arrays {
+            if stateNames.contains(name) { state.append((name, values)) } else { perNeuron.append((name, values)) }
+        }
+        for (name, values) in state {
+            guard values.count == size else {
+                throw .invalid("\(name): per-neuron values must number the population size \(size), got \(values.count)")
+            }
+            for (j, x) in values.enumerated() where !x.isFinite {
+                throw .badProperty("\(model) state \(name): must be finite, got \(fmt(x)) at neuron \(j)")
+            }
+        }
+        updated = try current.setting(scalars, arrays: perNeuron)
+        self.state = state
+        oldEL = current.values("E_L")
+        newEL = updated.values("E_L")
+    }
+
+    /// Shifts a voltage stored relative to E_L so that its absolute value is unchanged.
+    func keepAbsolute(_ v: UnsafeMutablePointer<Double>) {
+        for j in 0..<oldEL.count where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
+    }
+}

@@ -153,21 +153,17 @@ public final class RecurrentPopulation: NeuronPopulation {
 
     /// Scalar and per-neuron changes, validated as a whole. "V_m" and "adaptation" set state.
     public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
-        var state: [(String, [Double])] = []
-        var scalars: [(String, Double)] = [], perNeuron: [(String, [Double])] = []
-        for (name, value) in changes {
-            if isState(name) { state.append((name, Array(repeating: value, count: size))) } else { scalars.append((name, value)) }
+        let change = try ParameterChange(neuronParameters, model: modelName,
+                                         stateNames: model.isAdaptive ? ["V_m", "adaptation"] : ["V_m"], changes, arrays)
+        neuronParameters = change.updated
+        change.keepAbsolute(v)
+        for (name, values) in change.state {
+            if name == "V_m" {
+                for j in 0..<size { v[j] = values[j] - change.newEL[j] }
+            } else {
+                for j in 0..<size { adaptation[j] = values[j] }
+            }
         }
-        for (name, values) in arrays {
-            if isState(name) { state.append((name, values)) } else { perNeuron.append((name, values)) }
-        }
-        for (name, values) in state { try checkState(name, values) }
-        let updated = try neuronParameters.setting(scalars, arrays: perNeuron)
-        // §1.4: absolute V_m keeps its value when E_L changes, unless V_m is set too.
-        let oldEL = neuronParameters.values("E_L"), newEL = updated.values("E_L")
-        neuronParameters = updated
-        for j in 0..<size where oldEL[j] != newEL[j] { v[j] = (v[j] + oldEL[j]) - newEL[j] }
-        for (name, values) in state { applyState(name, values, eL: newEL) }
         prepare(Clock(dt: dt))
         // §3.7: setting the offset restarts the forced-spike schedule.
         if changes.contains(where: { $0.0 == "ignore_and_spike_offset" })
@@ -185,27 +181,8 @@ public final class RecurrentPopulation: NeuronPopulation {
         for j in 0..<size { stepsUntilForcedSpike[j] = clock.steps(offsets[j]) }
     }
 
-    private func isState(_ name: String) -> Bool { name == "V_m" || (model.isAdaptive && name == "adaptation") }
-
-    private func checkState(_ name: String, _ values: [Double]) throws(EpropError) {
-        guard values.count == size else {
-            throw .invalid("\(name): per-neuron values must number the population size \(size), got \(values.count)")
-        }
-        for (j, x) in values.enumerated() where !x.isFinite {
-            throw .badProperty("\(modelName) state \(name): must be finite, got \(fmt(x)) at neuron \(j)")
-        }
-    }
-
-    private func applyState(_ name: String, _ values: [Double], eL: [Double]) {
-        if name == "V_m" {
-            for j in 0..<size { v[j] = values[j] - eL[j] }
-        } else {
-            for j in 0..<size { adaptation[j] = values[j] }
-        }
-    }
-
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
-        guard isState(name) else {
+        guard name == "V_m" || (model.isAdaptive && name == "adaptation") else {
             throw .unknown("\(modelName): settable state is " + (model.isAdaptive ? "V_m, adaptation" : "V_m") + ", not \(name)")
         }
         try setParameters([], arrays: [(name, Array(values))])

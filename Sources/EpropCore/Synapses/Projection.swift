@@ -26,6 +26,23 @@ extension Projection {
     }
 }
 
+/// Weights of a projection without plasticity, in storage order.
+final class FixedWeights {
+    let values: UnsafeMutablePointer<Double>
+    let count: Int
+
+    /// Takes the caller's weights into the connectivity's storage order.
+    init(_ weights: UnsafeBufferPointer<Double>, _ connectivity: Connectivity) {
+        count = connectivity.count
+        values = .allocate(capacity: max(count, 1))
+        for k in 0..<count { values[k] = weights[connectivity.origin[k]] }
+    }
+
+    deinit { values.deallocate() }
+
+    func set(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { values[k] = w[k] } }
+}
+
 /// `static_synapse`: a fixed weight; a spike of multiplicity n adds the weight n times,
 /// as n separate events do in NEST. Flush events are dropped.
 final class StaticProjection: Projection {
@@ -33,7 +50,7 @@ final class StaticProjection: Projection {
     let targetPopulation: Int
     var synapseModel: String { "static_synapse" }
     let connectivity: Connectivity
-    let weights: UnsafeMutablePointer<Double>
+    let weights: FixedWeights
     let input: UnsafeMutablePointer<Double>
 
     init(source: Int, target: Int, connectivity: Connectivity, weights: UnsafeBufferPointer<Double>,
@@ -42,20 +59,16 @@ final class StaticProjection: Projection {
         targetPopulation = target
         self.connectivity = connectivity
         self.input = input
-        self.weights = .allocate(capacity: max(connectivity.count, 1))
-        for k in 0..<connectivity.count { self.weights[k] = weights[connectivity.origin[k]] }
+        self.weights = FixedWeights(weights, connectivity)
     }
 
-    deinit {
-        weights.deallocate()
-        connectivity.free()
-    }
+    deinit { connectivity.free() }
 
-    func weight(_ i: Int) -> Double { weights[i] }
-    func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+    func weight(_ i: Int) -> Double { weights.values[i] }
+    func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
 
     func deliver(_ events: EventList, stamp: Int) {
-        let target = connectivity.target, w = weights, input = self.input
+        let target = connectivity.target, w = weights.values, input = self.input
         connectivity.rowStart.withUnsafeBufferPointer { row in
             for e in 0..<events.count {
                 let mult = events.multiplicity[e]
@@ -77,7 +90,7 @@ final class LearningSignalProjection: Projection {
     let targetPopulation: Int
     var synapseModel: String { "eprop_learning_signal_connection" }
     let connectivity: Connectivity
-    let weights: UnsafeMutablePointer<Double>
+    let weights: FixedWeights
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
 
@@ -88,17 +101,13 @@ final class LearningSignalProjection: Projection {
         self.connectivity = connectivity
         self.readouts = readouts
         self.recurrent = recurrent
-        self.weights = .allocate(capacity: max(connectivity.count, 1))
-        for k in 0..<connectivity.count { self.weights[k] = weights[connectivity.origin[k]] }
+        self.weights = FixedWeights(weights, connectivity)
     }
 
-    deinit {
-        weights.deallocate()
-        connectivity.free()
-    }
+    deinit { connectivity.free() }
 
-    func weight(_ i: Int) -> Double { weights[i] }
-    func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+    func weight(_ i: Int) -> Double { weights.values[i] }
+    func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
     func deliver(_ events: EventList, stamp: Int) {}
 
     /// Spec §1.3 phase 1 at the start of step t.
@@ -106,7 +115,7 @@ final class LearningSignalProjection: Projection {
         let entry = t - 2
         let history = recurrent.history
         guard history.contains(entry) else { return }
-        let error = readouts.error, target = connectivity.target, b = weights
+        let error = readouts.error, target = connectivity.target, b = weights.values
         connectivity.rowStart.withUnsafeBufferPointer { row in
             for k in 0..<readouts.size {
                 let e = error[k]

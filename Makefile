@@ -18,7 +18,9 @@ test: swift-test python c-example abi pytest
 lib:
 	swift build -c release --product eprop
 	mkdir -p python/eprop/lib
-	cp $(LIB) python/eprop/lib/libeprop.so
+	# Copy, then rename: a running process keeps its mapped copy intact.
+	cp $(LIB) python/eprop/lib/.libeprop.so.tmp
+	mv -f python/eprop/lib/.libeprop.so.tmp python/eprop/lib/libeprop.so
 
 # Installs the package in place (editable), with numpy and matplotlib.
 python: lib

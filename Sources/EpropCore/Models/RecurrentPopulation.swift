@@ -155,6 +155,7 @@ public final class RecurrentPopulation: NeuronPopulation {
     public func setParameters(_ changes: [(String, Double)], arrays: [(String, [Double])]) throws(EpropError) {
         let change = try ParameterChange(neuronParameters, model: modelName,
                                          stateNames: model.isAdaptive ? ["V_m", "adaptation"] : ["V_m"], changes, arrays)
+        let oldOffsets = neuronParameters.values("ignore_and_spike_offset")
         neuronParameters = change.updated
         change.keepAbsolute(v)
         for (name, values) in change.state {
@@ -165,20 +166,24 @@ public final class RecurrentPopulation: NeuronPopulation {
             }
         }
         prepare(Clock(dt: dt))
-        // §3.7: setting the offset restarts the forced-spike schedule.
-        if changes.contains(where: { $0.0 == "ignore_and_spike_offset" })
-            || arrays.contains(where: { $0.0 == "ignore_and_spike_offset" }) {
+        // §3.7: setting the offset restarts the forced-spike schedule of the neurons it is
+        // set on: all of them for a single value, those whose value changes for an array
+        // (as NEST's SetStatus on a subset of nodes).
+        if changes.contains(where: { $0.0 == "ignore_and_spike_offset" }) {
             restartForcedSpikes()
+        } else if arrays.contains(where: { $0.0 == "ignore_and_spike_offset" }) {
+            let newOffsets = neuronParameters.values("ignore_and_spike_offset")
+            restartForcedSpikes(only: (0..<size).filter { oldOffsets[$0] != newOffsets[$0] })
         }
         if model.isAdaptive {
             for j in 0..<size { thresholdAdapt[j] = vTh[j] + beta[j] * adaptation[j] }
         }
     }
 
-    private func restartForcedSpikes() {
+    private func restartForcedSpikes(only neurons: [Int]? = nil) {
         let offsets = neuronParameters.values("ignore_and_spike_offset")
         let clock = Clock(dt: dt)
-        for j in 0..<size { stepsUntilForcedSpike[j] = clock.steps(offsets[j]) }
+        for j in neurons ?? Array(0..<size) { stepsUntilForcedSpike[j] = clock.steps(offsets[j]) }
     }
 
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {

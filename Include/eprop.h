@@ -295,6 +295,54 @@ int32_t eprop_recorder_get_samples(const eprop_network *network, int32_t recorde
 /** Drop the samples held (recording goes on). */
 int32_t eprop_recorder_clear(eprop_network *network, int32_t recorder);
 
+/* ---- Data: N-MNIST event files ---------------------------------------------------------
+ *
+ * N-MNIST (Orchard et al. 2015) stores one sample per file as 5-byte records: x = byte 0,
+ * y = byte 1, polarity = bit 7 of byte 2 (1 = ON, 0 = OFF), time (µs) =
+ * (byte2<<16 | byte3<<8 | byte4) & 0x7FFFFF. A record with y == 240 is a timestamp overflow,
+ * not an event: it adds 2^13 = 8192 µs to the time of every later event of the file. Other
+ * records must have x < 34 and y < 34.
+ *
+ * Both functions follow a size-query protocol: with capacity 0 the output arrays are not
+ * touched (they may be NULL) and *count receives the number of elements; call again with
+ * arrays of that capacity. A capacity > 0 that is too small gives EPROP_ERR_BUFFER_TOO_SMALL
+ * and still sets *count. Files are read anew by every call.
+ *
+ * A file that cannot be opened or read, whose length is not a multiple of 5 bytes (a
+ * truncated file), or that holds a record outside the 34 × 34 sensor gives
+ * EPROP_ERR_INVALID_ARGUMENT with a message naming the file (and the byte count or the record
+ * index). An empty file holds zero events.
+ */
+
+/**
+ * The events of the N-MNIST file `path`, in file order, overflow records applied and
+ * removed: x[i], y[i] (0 … 33), polarity[i] (0 or 1) and time_us[i] for i < *count.
+ * capacity (≥ 0): the length of each of the four arrays (0: only report *count).
+ */
+int32_t eprop_nmnist_read(const char *path, uint8_t *x /* OUT */, uint8_t *y /* OUT */,
+                          uint8_t *polarity /* OUT */, int64_t *time_us /* OUT */, int64_t capacity,
+                          int64_t *count /* OUT */);
+/**
+ * The input spikes of the N-MNIST file `path` as NEST's N-MNIST example builds them: event i
+ * has pixel p = polarity·34·34 + y·34 + x and goes to input neuron pixel_to_neuron[p] at step
+ * round(time_us · n_steps / duration_us) (double precision, in that order, rounded half to
+ * even as NumPy's round). pixel_to_neuron has n_pixels = 2·34·34 = 2312 entries, each −1
+ * (blocked: its events are dropped) or a neuron id ≥ 0. n_steps ≥ 1; duration_us > 0, finite.
+ *
+ * Steps are 0 … n_steps inclusive: NEST's round(t·300/336040) gives 300 for the last
+ * ≈ 560 µs, and eprop keeps that step rather than clipping it (the caller decides; NEST places
+ * a sample's spikes at offset + step + 1, so step n_steps falls on the next sample's first
+ * step). An event later than duration_us is an error (EPROP_ERR_INVALID_ARGUMENT naming the
+ * file and event), never a silent shift or clip.
+ *
+ * Writes neurons[k], steps[k] for k < *count, sorted by step, then neuron. Several events of
+ * one pixel in one step give repeated pairs (NEST: a parrot event with multiplicity).
+ * capacity (≥ 0): the length of both arrays (0: only report *count).
+ */
+int32_t eprop_nmnist_spikes(const char *path, const int64_t *pixel_to_neuron, int64_t n_pixels,
+                            int64_t n_steps, double duration_us, int64_t *neurons /* OUT */,
+                            int64_t *steps /* OUT */, int64_t capacity, int64_t *count /* OUT */);
+
 #ifdef __cplusplus
 }
 #endif

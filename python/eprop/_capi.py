@@ -765,3 +765,83 @@ def recorder_get_samples(handle, recorder: int) -> tuple:
 def recorder_clear(handle, recorder: int) -> None:
     """eprop_recorder_clear."""
     check(library().eprop_recorder_clear(handle, recorder))
+
+
+# ---- Data: N-MNIST event files --------------------------------------------------------------
+# (Declared here, after the core functions, and merged into SIGNATURES before the library is
+# first loaded.)
+
+#: ``uint8_t *`` (array output).
+U8_OUT = _array_type(np.uint8, writeable=True)
+
+SIGNATURES.update({
+    "eprop_nmnist_read": (c_int32, [c_char_p, U8_OUT, U8_OUT, U8_OUT, I64_OUT, c_int64, _P_I64]),
+    "eprop_nmnist_spikes": (
+        c_int32,
+        [c_char_p, I64_IN, c_int64, c_int64, c_double, I64_OUT, I64_OUT, c_int64, _P_I64],
+    ),
+})
+
+
+def _path(path) -> bytes:
+    """A file-system path (str, bytes or os.PathLike) as the bytes C receives."""
+    raw = os.fsencode(os.fspath(path))
+    if b"\0" in raw:
+        raise errors.InvalidArgumentError(f"path: must not contain NUL bytes, got {path!r}", errors.ERR_INVALID_ARGUMENT)
+    return raw
+
+
+def _sized_call(call, make_outputs, attempts: int = 3):
+    """The size-query protocol of eprop.h: ask for the count (capacity 0), allocate, call again.
+    ``call(outputs, capacity, count_ref)`` runs the C function; ``make_outputs(n)`` allocates.
+    Retries when the file grew in between; returns the outputs trimmed to the final count."""
+    n = c_int64()
+    check(call(make_outputs(0, query=True), 0, byref(n)))
+    for _ in range(attempts):
+        outputs = make_outputs(n.value)
+        if n.value == 0:
+            return outputs
+        status = call(outputs, n.value, byref(n))
+        if status == errors.ERR_BUFFER_TOO_SMALL:
+            continue  # the file changed between the two calls: n holds its new count
+        check(status)
+        return tuple(a[: n.value] for a in outputs)
+    check(status)
+
+
+def nmnist_read(path) -> tuple:
+    """eprop_nmnist_read: (x uint8, y uint8, polarity uint8, time_us int64) of an N-MNIST file."""
+    raw = _path(path)
+
+    def make(n, query=False):
+        if query:
+            return (None, None, None, None)
+        return (np.empty(n, np.uint8), np.empty(n, np.uint8), np.empty(n, np.uint8), np.empty(n, np.int64))
+
+    def call(out, capacity, count):
+        return library().eprop_nmnist_read(raw, *out, capacity, count)
+
+    return _sized_call(call, make)
+
+
+def nmnist_spikes(path, pixel_to_neuron, n_steps: int, duration_us: float) -> tuple:
+    """eprop_nmnist_spikes: (neurons int64, steps int64) of an N-MNIST file, sorted by step,
+    then neuron; ``pixel_to_neuron`` has 2312 entries (−1 = blocked)."""
+    raw = _path(path)
+    mapping = i64(pixel_to_neuron)
+    if mapping.ndim != 1:
+        raise errors.InvalidArgumentError(
+            f"pixel_to_neuron: must be 1-D, got shape {mapping.shape}", errors.ERR_INVALID_ARGUMENT
+        )
+
+    def make(n, query=False):
+        if query:
+            return (None, None)
+        return (np.empty(n, np.int64), np.empty(n, np.int64))
+
+    def call(out, capacity, count):
+        return library().eprop_nmnist_spikes(
+            raw, mapping, mapping.size, int(n_steps), float(duration_us), *out, capacity, count
+        )
+
+    return _sized_call(call, make)

@@ -136,7 +136,8 @@ def _matches(ctype_text: str, t) -> bool:
         return t is ctypes.c_void_p
     if ctype_text == "int32_t *":
         return t is P(ctypes.c_int32)
-    for base, ct, dtype in (("double", ctypes.c_double, np.float64), ("int64_t", ctypes.c_int64, np.int64)):
+    for base, ct, dtype in (("double", ctypes.c_double, np.float64), ("int64_t", ctypes.c_int64, np.int64),
+                            ("uint8_t", ctypes.c_uint8, np.uint8)):
         if ctype_text == f"const {base} *":
             return _is_ndpointer(t, dtype, writeable=False)
         if ctype_text == f"{base} *":

@@ -99,6 +99,15 @@ int32_t eprop_network_resolution(const eprop_network *network, double *resolutio
 int32_t eprop_network_time(const eprop_network *network, double *time_ms /* OUT */);
 
 /**
+ * Number of threads for the parallel phases of a step (1 … 256; default 1). Results are
+ * bit-identical for any number of threads. Worker threads spin between steps and sleep
+ * after about a millisecond without work.
+ */
+int32_t eprop_network_set_threads(eprop_network *network, int32_t threads);
+/** Number of threads. */
+int32_t eprop_network_threads(const eprop_network *network, int32_t *threads /* OUT */);
+
+/**
  * Simulate duration_ms (a non-negative multiple of dt). Successive calls continue exactly
  * where the previous one stopped.
  */

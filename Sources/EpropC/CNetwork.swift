@@ -34,6 +34,22 @@ public func eprop_network_time(_ network: OpaquePointer?, _ time: UnsafeMutableP
     }
 }
 
+/// Calls Network.setThreads(_:).
+@_cdecl("eprop_network_set_threads")
+public func eprop_network_set_threads(_ network: OpaquePointer?, _ threads: Int32) -> Int32 {
+    withStatus { () throws(EpropError) in
+        try handle(network).setThreads(Int(threads))
+    }
+}
+
+@_cdecl("eprop_network_threads")
+public func eprop_network_threads(_ network: OpaquePointer?, _ threads: UnsafeMutablePointer<Int32>?) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        try output(threads, "threads").pointee = Int32(net.threads)
+    }
+}
+
 /// Calls Network.simulate(_:).
 @_cdecl("eprop_simulate")
 public func eprop_simulate(_ network: OpaquePointer?, _ duration: Double) -> Int32 {

@@ -102,6 +102,8 @@ SIGNATURES: dict = {
     "eprop_network_destroy": (None, [_NET]),
     "eprop_network_resolution": (c_int32, [_NET, _P_F64]),
     "eprop_network_time": (c_int32, [_NET, _P_F64]),
+    "eprop_network_set_threads": (c_int32, [_NET, c_int32]),
+    "eprop_network_threads": (c_int32, [_NET, _P_I32]),
     "eprop_simulate": (c_int32, [_NET, c_double]),
     "eprop_simulate_progress": (c_int32, [_NET, c_double, PROGRESS_FN, c_void_p, c_int64]),
     # Populations
@@ -404,6 +406,18 @@ def network_time(handle) -> float:
     """eprop_network_time."""
     out = c_double()
     check(library().eprop_network_time(handle, byref(out)))
+    return out.value
+
+
+def network_set_threads(handle, threads: int) -> None:
+    """eprop_network_set_threads."""
+    check(library().eprop_network_set_threads(handle, int(threads)))
+
+
+def network_threads(handle) -> int:
+    """eprop_network_threads."""
+    out = c_int32()
+    check(library().eprop_network_threads(handle, byref(out)))
     return out.value
 
 

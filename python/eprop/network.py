@@ -102,11 +102,25 @@ class Network:
     :meth:`close`, by leaving a ``with`` block, or when garbage-collected.
     """
 
-    def __init__(self, resolution: float = 1.0):
+    def __init__(self, resolution: float = 1.0, threads: int = 1):
         self._handle = _capi.network_create(_number("resolution", resolution))
         self._populations: list = []
         self._projections: list = []
         self._recorders: list = []
+        if threads != 1:
+            self.threads = threads
+
+    @property
+    def threads(self) -> int:
+        """Threads of the parallel phases of a step (``eprop_network_threads``); results are
+        bit-identical for any number."""
+        return _capi.network_threads(self._h)
+
+    @threads.setter
+    def threads(self, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise InvalidArgumentError(f"threads: expected a whole number, got {n!r}", ERR_INVALID_ARGUMENT)
+        _capi.network_set_threads(self._h, int(n))
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -9,6 +9,10 @@ public final class Network {
     public private(set) var projections: [Projection] = []
     public let optimizer = OptimizerConfig()
     var deliveryOrder: [Projection] = []
+    var recurrentPopulations: [RecurrentPopulation] { populations.compactMap { $0 as? RecurrentPopulation } }
+    /// Threads of the parallel phases (1: no worker threads).
+    public private(set) var threads = 1
+    var pool: WorkerPool?
     var learningSignals: [LearningSignalProjection] = []
     var recorders: [Recorder] = []
 
@@ -25,6 +29,15 @@ public final class Network {
 
     /// Simulated time, ms.
     public var time: Double { clock.ms(currentStep) }
+
+    /// Sets the number of threads (1 … 256). Results are bit-identical for any number.
+    public func setThreads(_ n: Int) throws(EpropError) {
+        guard n >= 1, n <= 256 else { throw .invalid("threads: must be between 1 and 256, got \(n)") }
+        guard n != threads else { return }
+        pool = nil
+        threads = n
+        pool = n > 1 ? WorkerPool(threads: n) : nil
+    }
 
     // MARK: Populations
 
@@ -235,7 +248,7 @@ public final class Network {
                 guard let input = target.spikeInput else {
                     throw .illegal("static_synapse onto \(target.modelName): the target does not take spikes")
                 }
-                projection = StaticProjection(source: prePopulation, target: postPopulation,
+                projection = StaticProjection(source: prePopulation, target: postPopulation, targetCount: target.size,
                                               connectivity: connectivity, weights: weights, input: input)
             } else {
                 let kind: EpropProjection.Target
@@ -416,6 +429,9 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
+        for recurrent in recurrentPopulations where recurrent.partEvents.count != (threads > 1 ? threads : 0) {
+            recurrent.configureParts(threads)
+        }
         for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }

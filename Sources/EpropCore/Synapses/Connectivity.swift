@@ -37,6 +37,20 @@ public struct Connectivity {
 
     func free() { target.deallocate() }
 
+    /// The synapses of source `s` whose targets lie in `targets` (rows are sorted by target).
+    @inline(__always)
+    func synapses(of s: Int, into targets: Range<Int>) -> Range<Int> {
+        func lowerBound(_ value: Int) -> Int {
+            var lo = rowStart[s], hi = rowStart[s + 1]
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if Int(target[mid]) < value { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        return lowerBound(targets.lowerBound)..<lowerBound(targets.upperBound)
+    }
+
     /// Index of the first synapse (s → j), or nil.
     func find(_ s: Int, _ j: Int) -> Int? {
         var lo = rowStart[s], hi = rowStart[s + 1]

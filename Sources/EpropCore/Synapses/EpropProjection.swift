@@ -31,6 +31,19 @@ public final class EpropProjection: Projection {
         case readout(ReadoutPopulation)
     }
 
+    /// What an event needs in common for every synapse of its source, planned once
+    /// (sequentially) before the synapses are integrated (in parallel, by target range).
+    struct PlannedEvent {
+        var source: Int
+        var flush: Bool
+        /// False for a source's first event, which computes nothing (spec §8.2).
+        var integrates = false
+        var begin = 0, n = 0, decay = 0
+        var resetG = false
+        /// Offsets of this event's z̄ and z sequences and optimizer calls and rates.
+        var sequence = 0, calls = 0, rates = 0
+    }
+
     public let sourcePopulation: Int
     public let targetPopulation: Int
     public var synapseModel: String { "eprop_synapse" }
@@ -38,6 +51,7 @@ public final class EpropProjection: Projection {
     let target: Target
     let optimizer: OptimizerConfig
     let input: UnsafeMutablePointer<Double>
+    public let targetCount: Int
 
     // Per synapse.
     let weights: UnsafeMutablePointer<Double>
@@ -61,10 +75,12 @@ public final class EpropProjection: Projection {
     var pendingDecay: [Int]
     var sourceOptimizer: [SourceOptimizerState]
 
-    // Scratch reused by every event.
+    // The events of the current step, planned, and their sequences (reused every step).
+    var planned: [PlannedEvent] = []
     var zBarSequence: UnsafeMutablePointer<Double>
     var zSequence: UnsafeMutablePointer<Double>
-    var zBarCapacity = 256
+    var sequenceCapacity = 1024
+    var sequenceCount = 0
     var plan = OptimizerPlan()
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
@@ -75,6 +91,10 @@ public final class EpropProjection: Projection {
         self.connectivity = connectivity
         self.optimizer = optimizer
         self.input = input
+        switch target {
+        case .recurrent(let p): targetCount = p.size
+        case .readout(let p): targetCount = p.size
+        }
         let n = connectivity.count
         weights = allocateDoubles(n)
         for k in 0..<n { weights[k] = w[connectivity.origin[k]] }
@@ -102,8 +122,8 @@ public final class EpropProjection: Projection {
         remaining = Array(repeating: 0, count: sources)
         pendingDecay = Array(repeating: 0, count: sources)
         sourceOptimizer = Array(repeating: SourceOptimizerState(), count: sources)
-        zBarSequence = allocateDoubles(zBarCapacity)
-        zSequence = allocateDoubles(zBarCapacity)
+        zBarSequence = allocateDoubles(sequenceCapacity)
+        zSequence = allocateDoubles(sequenceCapacity)
     }
 
     deinit {
@@ -143,56 +163,17 @@ public final class EpropProjection: Projection {
         return oldest
     }
 
-    public func deliver(_ events: EventList, stamp: Int) {
-        for e in 0..<events.count {
-            let s = Int(events.ids[e])
-            let mult = events.multiplicity[e]
-            if mult == 0 {
-                process(source: s, stamp: stamp, flush: true)
-            } else {
-                // Repeated spikes are separate events (spec §13 item 17).
-                for _ in 0..<mult { process(source: s, stamp: stamp, flush: false) }
-            }
-        }
-    }
-
-    /// One event of source `s` through every synapse of its row (spec §8.2).
-    func process(source s: Int, stamp ts: Int, flush: Bool) {
-        let rowBegin = connectivity.rowStart[s], rowEnd = connectivity.rowStart[s + 1]
-        let previous = tPrev[s]
-        if !bookkept.isEmpty, let tracked = bookkept[s] {
-            for (_, books) in tracked { books.eventPassed(stamp: ts, previous: previous) }
-        }
-        if previous > 0 {
-            switch target {
-            case .recurrent(let population):
-                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, recurrent: population)
-            case .readout(let population):
-                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, readout: population)
-            }
-        } else if !flush {
-            let w = weights, tgt = connectivity.target, input = self.input
-            for syn in rowBegin..<rowEnd { input[Int(tgt[syn])] += w[syn] }
-        }
-        tPrev[s] = ts
-        prevWasFlush[s] = flush
-    }
-
     /// Synapses into neurons whose NEST history bookkeeping is kept, by source.
     var bookkept: [Int: [(synapse: Int, books: HistoryBookkeeping)]] = [:]
 
     /// Readies the projection for simulation: per-synapse z̄ when the targets' τ_m differ
-    /// (z̄ then depends on the target), ε when the targets adapt.
+    /// (z̄ then depends on the target), and the bookkeeping of recorded targets.
     func prepareForSimulation() {
         let uniformAlpha: Bool
-        switch target {
-        case .recurrent(let p): uniformAlpha = p.alpha.isUniform
-        case .readout(let p): uniformAlpha = p.alpha.isUniform
-        }
         let books: [Int: HistoryBookkeeping]
         switch target {
-        case .recurrent(let p): books = p.bookkeeping
-        case .readout(let p): books = p.bookkeeping
+        case .recurrent(let p): uniformAlpha = p.alpha.isUniform; books = p.bookkeeping
+        case .readout(let p): uniformAlpha = p.alpha.isUniform; books = p.bookkeeping
         }
         bookkept = [:]
         if !books.isEmpty {
@@ -211,60 +192,151 @@ public final class EpropProjection: Projection {
         }
     }
 
-    /// The part of an event every synapse of the source shares: the presynaptic spike
-    /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
-    /// decay bookkeeping, and the optimizer plan. Returns (first entry, n, decay, reset g).
-    @inline(__always)
-    private func prepareInterval(source s: Int, stamp ts: Int, flush: Bool, alpha: Double)
-        -> (begin: Int, n: Int, decay: Int, resetG: Bool)
-    {
-        let previous = tPrev[s]
-        let isi = ts - previous
-        var zCurrent = 0.0
-        let newInterval = !prevWasFlush[s]
-        if newInterval {
-            remaining[s] = cutoffSteps
-            zCurrent = 1
-        }
-        let begin = previous - 1
-        let n = min(remaining[s], isi)
-        if n > zBarCapacity { growZBar(n) }
-        var zb = zBar[s], zBuf = zBuffer[s]
-        for i in 0..<n {
-            let z = zBuf
-            zBuf = zCurrent
-            zCurrent = 0
-            zb = alpha * zb + z
-            zBarSequence[i] = zb
-            zSequence[i] = z
-        }
-        remaining[s] -= n
-        pendingDecay[s] += isi - n
-        var decay = 0
-        if !flush && pendingDecay[s] > 0 {
-            decay = pendingDecay[s]
-            pendingDecay[s] = 0
-            zb *= pow(alpha, Double(decay))
-        }
-        zBar[s] = zb
-        zBuffer[s] = zBuf
-
-        // Optimizer calls of this event, identical for every synapse of the source.
-        plan.reset()
-        let config = optimizer
-        if config.eachStep {
-            for i in 0..<n { plan.plan(idx: begin + i + 1, &sourceOptimizer[s], config) }
-        } else if !flush {
-            plan.plan(idx: ts - 1, &sourceOptimizer[s], config)
-        }
-        return (begin, n, decay, newInterval)
+    public func deliver(_ events: EventList, stamp: Int) {
+        planEvents(events, stamp: stamp)
+        integrate(targets: 0..<targetCount)
     }
 
-    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
-                           recurrent population: RecurrentPopulation) {
+    /// One event of source `s` through every synapse of its row (spec §8.2).
+    func process(source s: Int, stamp ts: Int, flush: Bool) {
+        startPlanning()
+        planEvent(source: s, stamp: ts, flush: flush)
+        integrate(targets: 0..<targetCount)
+    }
+
+    // MARK: Planning (sequential)
+
+    /// Plans the events of the source population stamped `stamp` (spec §1.3 phase 2).
+    public func planEvents(_ events: EventList, stamp: Int) {
+        startPlanning()
+        for e in 0..<events.count {
+            let s = Int(events.ids[e])
+            let mult = events.multiplicity[e]
+            if mult == 0 {
+                planEvent(source: s, stamp: stamp, flush: true)
+            } else {
+                // Repeated spikes are separate events (spec §13 item 17).
+                for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false) }
+            }
+        }
+    }
+
+    private func startPlanning() {
+        planned.removeAll(keepingCapacity: true)
+        sequenceCount = 0
+        plan.reset()
+    }
+
+    /// The part of an event every synapse of the source shares: the presynaptic spike
+    /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
+    /// decay bookkeeping, and the optimizer calls; then the source's new state.
+    private func planEvent(source s: Int, stamp ts: Int, flush: Bool) {
+        let previous = tPrev[s]
+        if !bookkept.isEmpty, let tracked = bookkept[s] {
+            for (_, books) in tracked { books.eventPassed(stamp: ts, previous: previous) }
+        }
+        var event = PlannedEvent(source: s, flush: flush)
+        if previous > 0 {
+            let alpha: Double
+            switch target {
+            case .recurrent(let p): alpha = p.alpha[0]
+            case .readout(let p): alpha = p.alpha[0]
+            }
+            let isi = ts - previous
+            var zCurrent = 0.0
+            event.resetG = !prevWasFlush[s]
+            if event.resetG {
+                remaining[s] = cutoffSteps
+                zCurrent = 1
+            }
+            event.integrates = true
+            event.begin = previous - 1
+            let n = min(remaining[s], isi)
+            event.n = n
+            event.sequence = sequenceCount
+            reserveSequence(n)
+            var zb = zBar[s], zBuf = zBuffer[s]
+            for i in 0..<n {
+                let z = zBuf
+                zBuf = zCurrent
+                zCurrent = 0
+                zb = alpha * zb + z
+                zBarSequence[sequenceCount + i] = zb
+                zSequence[sequenceCount + i] = z
+            }
+            sequenceCount += n
+            remaining[s] -= n
+            pendingDecay[s] += isi - n
+            if !flush && pendingDecay[s] > 0 {
+                event.decay = pendingDecay[s]
+                pendingDecay[s] = 0
+                zb *= pow(alpha, Double(event.decay))
+            }
+            zBar[s] = zb
+            zBuffer[s] = zBuf
+            // Optimizer calls of this event, identical for every synapse of the source.
+            event.calls = plan.calls
+            event.rates = plan.rateCount
+            let config = optimizer
+            if config.eachStep {
+                for i in 0..<n { plan.plan(idx: event.begin + i + 1, &sourceOptimizer[s], config) }
+            } else if !flush {
+                plan.plan(idx: ts - 1, &sourceOptimizer[s], config)
+            }
+        }
+        tPrev[s] = ts
+        prevWasFlush[s] = flush
+        planned.append(event)
+    }
+
+    private func reserveSequence(_ n: Int) {
+        guard sequenceCount + n > sequenceCapacity else { return }
+        var capacity = sequenceCapacity
+        while capacity < sequenceCount + n { capacity *= 2 }
+        let zb = allocateDoubles(capacity), z = allocateDoubles(capacity)
+        zb.update(from: zBarSequence, count: sequenceCount)
+        z.update(from: zSequence, count: sequenceCount)
+        zBarSequence.deallocate()
+        zSequence.deallocate()
+        zBarSequence = zb
+        zSequence = z
+        sequenceCapacity = capacity
+    }
+
+    // MARK: Integration (parallel over target ranges)
+
+    /// Integrates the planned events into the synapses whose targets lie in `targets`, and
+    /// transmits the spikes to those targets. Disjoint target ranges touch disjoint data.
+    public func integrate(targets: Range<Int>) {
+        guard !planned.isEmpty, !targets.isEmpty else { return }
+        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
+        let tgt = connectivity.target
+        connectivity.rowStart.withUnsafeBufferPointer { rowStart in
+            planned.withUnsafeBufferPointer { events in
+                for event in events {
+                    let rows = whole ? rowStart[event.source]..<rowStart[event.source + 1]
+                        : connectivity.synapses(of: event.source, into: targets)
+                    guard !rows.isEmpty else { continue }
+                    if !event.integrates {
+                        if !event.flush {
+                            let w = weights, input = self.input
+                            for syn in rows { input[Int(tgt[syn])] += w[syn] }
+                        }
+                        continue
+                    }
+                    switch target {
+                    case .recurrent(let population): integrate(event, rows: rows, recurrent: population)
+                    case .readout(let population): integrate(event, rows: rows, readout: population)
+                    }
+                }
+            }
+        }
+    }
+
+    private func integrate(_ event: PlannedEvent, rows: Range<Int>, recurrent population: RecurrentPopulation) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
-        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
@@ -280,17 +352,17 @@ public final class EpropProjection: Projection {
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             while first + 4 <= rows.upperBound {
-                accumulateFour(first, begin: begin, n: n, decay: decay, resetG: resetG, history: history,
-                               kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
+                accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
                 for syn in first..<(first + 4) {
-                    if finalCall { optimize(syn, intervalGradient[syn], call: 0) }
+                    if finalCall { optimize(syn, intervalGradient[syn], event) }
                     if transmit { input[Int(tgt[syn])] += weights[syn] }
                 }
                 first += 4
             }
         }
         let mask = history.mask
-        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
         let perSynapseZBar = zBarSynapse
         let eps = epsilon
         for syn in first..<rows.upperBound {
@@ -323,7 +395,7 @@ public final class EpropProjection: Projection {
                 let dg = h[1] * eb + h[2] * ebr
                 if each {
                     g = dg
-                    apply(&opt, g, iterations: iterations[i], rate: &rate)
+                    apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
                 } else {
                     g = g + dg
                 }
@@ -334,7 +406,7 @@ public final class EpropProjection: Projection {
                 if adaptive { epsilonJ *= pow(rhoJ, Double(decay)) }
                 if perSynapseZBar != nil { zb *= pow(alphaJ, Double(decay)) }
             }
-            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             eBar[syn] = eb
             eBarReg[syn] = ebr
             eps?[syn] = epsilonJ
@@ -349,12 +421,13 @@ public final class EpropProjection: Projection {
     /// interval's n entries (accumulate mode, uniform non-adaptive targets), with the decay
     /// applied if due.
     @inline(__always)
-    private func accumulateFour(_ first: Int, begin: Int, n: Int, decay: Int, resetG: Bool, history: EpropHistory,
+    private func accumulateFour(_ first: Int, _ event: PlannedEvent, history: EpropHistory,
                                 kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double) {
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG
         let tgt = connectivity.target
         let r0 = history.ring(Int(tgt[first])), r1 = history.ring(Int(tgt[first + 1]))
         let r2 = history.ring(Int(tgt[first + 2])), r3 = history.ring(Int(tgt[first + 3]))
-        let mask = history.mask, zBarSeq = zBarSequence
+        let mask = history.mask, zBarSeq = zBarSequence + event.sequence
         let oneMinusKappaReg = 1.0 - kappaReg
         var eb = SIMD4(eBar[first], eBar[first + 1], eBar[first + 2], eBar[first + 3])
         var ebr = SIMD4(eBarReg[first], eBarReg[first + 1], eBarReg[first + 2], eBarReg[first + 3])
@@ -382,17 +455,17 @@ public final class EpropProjection: Projection {
         }
     }
 
-    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
-                           readout population: ReadoutPopulation) {
+    private func integrate(_ event: PlannedEvent, rows: Range<Int>, readout population: ReadoutPopulation) {
         let alphaColumn = population.alpha
-        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
         let mask = history.mask
         let each = optimizer.eachStep, transmit = !flush
         let finalCall = !each && transmit
-        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
         let perSynapseZBar = zBarSynapse
         let tgt = connectivity.target, input = self.input
         for syn in rows {
@@ -414,13 +487,13 @@ public final class EpropProjection: Projection {
                 let dg = ring[(begin + i) & mask] * zBarValue
                 if each {
                     g = dg
-                    apply(&opt, g, iterations: iterations[i], rate: &rate)
+                    apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
                 } else {
                     g = g + dg
                 }
             }
             if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
-            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             perSynapseZBar?[syn] = zb
             intervalGradient[syn] = g
             store(syn, opt)
@@ -445,28 +518,20 @@ public final class EpropProjection: Projection {
 
     /// Planned optimizer call with gradient g (spec §9.3).
     @inline(__always)
-    private func apply(_ opt: inout SynapseOptimizer, _ g: Double, iterations: Int32, rate: inout Int) {
+    private func apply(_ opt: inout SynapseOptimizer, _ g: Double, iterations: Int32,
+                       rates: UnsafeMutablePointer<Double>, rate: inout Int) {
         let c = optimizer
-        opt.apply(g, iterations: iterations, rates: plan.rates, rate: &rate, c.kind, batch: Double(c.batchSize),
+        opt.apply(g, iterations: iterations, rates: rates, rate: &rate, c.kind, batch: Double(c.batchSize),
                   beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin, wMax: c.wMax)
     }
 
-    /// Final call `call` of the plan for synapse `syn` with gradient g.
+    /// The event's final (accumulate-mode) optimizer call for synapse `syn` with gradient g.
     @inline(__always)
-    private func optimize(_ syn: Int, _ g: Double, call: Int) {
+    private func optimize(_ syn: Int, _ g: Double, _ event: PlannedEvent) {
         var opt = optimizerState(syn)
         var rate = 0
-        apply(&opt, g, iterations: plan.iterations[call], rate: &rate)
+        apply(&opt, g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate)
         store(syn, opt)
     }
 
-    private func growZBar(_ n: Int) {
-        var cap = zBarCapacity
-        while cap < n { cap *= 2 }
-        zBarSequence.deallocate()
-        zSequence.deallocate()
-        zBarSequence = allocateDoubles(cap)
-        zSequence = allocateDoubles(cap)
-        zBarCapacity = cap
-    }
 }

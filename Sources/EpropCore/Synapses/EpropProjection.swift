@@ -68,6 +68,8 @@ public final class EpropProjection: Projection {
 
     // Per source.
     var tPrev: [Int]
+    /// Stamp of the source's previous event other than an automatic flush (what NEST sees).
+    var visiblePrevious: [Int]
     var prevWasFlush: [Bool]
     var zBar: [Double]
     var zBuffer: [Double]
@@ -116,6 +118,7 @@ public final class EpropProjection: Projection {
         }
         let sources = connectivity.sources
         tPrev = Array(repeating: 0, count: sources)
+        visiblePrevious = Array(repeating: 0, count: sources)
         prevWasFlush = Array(repeating: false, count: sources)
         zBar = Array(repeating: 0, count: sources)
         zBuffer = Array(repeating: 0, count: sources)
@@ -219,6 +222,33 @@ public final class EpropProjection: Projection {
                 for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false) }
             }
         }
+        if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp) }
+    }
+
+    /// Steps after which a silent source's pending interval is consumed by an automatic
+    /// flush: the cutoff (then nothing is left to integrate) or, without one, 256 steps.
+    var automaticFlushAge: Int {
+        let c = cutoffSteps
+        return c == Clock.never ? 256 : c + 2
+    }
+
+    /// How often sources are checked for automatic flushes (steps).
+    var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
+
+    /// Automatic flush events (design note): in accumulate mode (optimize_each_step off) a
+    /// source silent for longer than `automaticFlushAge` gets a flush event of its own, so
+    /// the targets' history stays bounded without user-set flush intervals. There a flush
+    /// only advances traces no caller can read (spec §7.6, §8.4: flushes never change
+    /// learning), so nothing observable differs from NEST. In optimize_each_step mode a flush
+    /// applies the interval's per-step updates, making weights read between events differ
+    /// from NEST's, so there, as in NEST, flush_event_send_interval bounds the history.
+    /// Not transmitted, not seen by NEST's bookkeeping.
+    private func planAutomaticFlushes(stamp t: Int) {
+        let age = automaticFlushAge, c = cutoffSteps
+        for s in 0..<connectivity.sources where tPrev[s] > 0 && t - (tPrev[s] - 1) > age {
+            let pending = prevWasFlush[s] ? remaining[s] : c
+            if pending > 0 { planEvent(source: s, stamp: t, flush: true, automatic: true) }
+        }
     }
 
     private func startPlanning() {
@@ -230,10 +260,14 @@ public final class EpropProjection: Projection {
     /// The part of an event every synapse of the source shares: the presynaptic spike
     /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
     /// decay bookkeeping, and the optimizer calls; then the source's new state.
-    private func planEvent(source s: Int, stamp ts: Int, flush: Bool) {
+    private func planEvent(source s: Int, stamp ts: Int, flush: Bool, automatic: Bool = false) {
         let previous = tPrev[s]
-        if !bookkept.isEmpty, let tracked = bookkept[s] {
-            for (_, books) in tracked { books.eventPassed(stamp: ts, previous: previous) }
+        if !automatic {
+            // NEST's bookkeeping sees the previous event NEST would have seen.
+            if !bookkept.isEmpty, let tracked = bookkept[s] {
+                for (_, books) in tracked { books.eventPassed(stamp: ts, previous: visiblePrevious[s]) }
+            }
+            visiblePrevious[s] = ts
         }
         var event = PlannedEvent(source: s, flush: flush)
         if previous > 0 {

@@ -243,7 +243,8 @@ public final class Network {
             guard delaySteps == 1 else {
                 throw .illegal("delay_ms: \(synapseModel) currently requires a delay of exactly one step (\(fmt(clock.dt)) ms), got \(fmt(delay))")
             }
-            let connectivity = Connectivity(sources: source.size, pre: pre, post: post)
+            let (connectivity, order) = Connectivity.build(sources: source.size, pre: pre, post: post)
+            let weights = Connectivity.inStorageOrder(weights, order)
             if synapseModel == "static_synapse" {
                 guard let input = target.spikeInput else {
                     throw .illegal("static_synapse onto \(target.modelName): the target does not take spikes")
@@ -279,9 +280,11 @@ public final class Network {
             guard delaySteps != nil, delay >= clock.dt else {
                 throw .invalid("delay_ms: must be a multiple of the resolution and ≥ \(fmt(clock.dt)) ms (it is ignored, as in NEST), got \(fmt(delay))")
             }
+            let (connectivity, order) = Connectivity.build(sources: source.size, pre: pre, post: post)
             let feedback = LearningSignalProjection(source: prePopulation, target: postPopulation,
-                                                    connectivity: Connectivity(sources: source.size, pre: pre, post: post),
-                                                    weights: weights, readouts: readouts, recurrent: recurrent)
+                                                    connectivity: connectivity,
+                                                    weights: Connectivity.inStorageOrder(weights, order),
+                                                    readouts: readouts, recurrent: recurrent)
             learningSignals.append(feedback)
             projection = feedback
         default:

@@ -57,8 +57,13 @@ public final class EpropProjection: Projection {
     let weights: UnsafeMutablePointer<Double>
     let eBar: UnsafeMutablePointer<Double>
     let eBarReg: UnsafeMutablePointer<Double>
-    let intervalGradient: UnsafeMutablePointer<Double>
-    let batchSum: UnsafeMutablePointer<Double>
+    /// g summed over an interval; kept between events only in accumulate mode (across flushes).
+    var intervalGradient: UnsafeMutablePointer<Double>?
+    /// G, the optimizer's sum since its last update; non-zero between events only when
+    /// batch_size > 1 (or after the optimizer mode changed mid-run).
+    var batchSum: UnsafeMutablePointer<Double>?
+    /// The optimizer mode of the last simulate call, to notice a change.
+    var lastEachStep: Bool?
     let adamM: UnsafeMutablePointer<Double>?
     let adamV: UnsafeMutablePointer<Double>?
     /// Adaptation eligibility ε, for adaptive targets only.
@@ -86,7 +91,7 @@ public final class EpropProjection: Projection {
     var plan = OptimizerPlan()
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
-         weights w: UnsafeBufferPointer<Double>, optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
+         weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
         sourcePopulation = source
         self.targetPopulation = targetPopulation
         self.target = target
@@ -99,11 +104,9 @@ public final class EpropProjection: Projection {
         }
         let n = connectivity.count
         weights = allocateDoubles(n)
-        for k in 0..<n { weights[k] = w[connectivity.origin[k]] }
+        for k in 0..<n { weights[k] = w[k] }   // given in storage order
         eBar = allocateDoubles(n)
         eBarReg = allocateDoubles(n)
-        intervalGradient = allocateDoubles(n)
-        batchSum = allocateDoubles(n)
         if optimizer.kind == .adam {
             adamM = allocateDoubles(n)
             adamV = allocateDoubles(n)
@@ -130,7 +133,9 @@ public final class EpropProjection: Projection {
     }
 
     deinit {
-        for p in [weights, eBar, eBarReg, intervalGradient, batchSum] { p.deallocate() }
+        for p in [weights, eBar, eBarReg] { p.deallocate() }
+        intervalGradient?.deallocate()
+        batchSum?.deallocate()
         adamM?.deallocate()
         adamV?.deallocate()
         epsilon?.deallocate()
@@ -143,6 +148,12 @@ public final class EpropProjection: Projection {
 
     public func weight(_ i: Int) -> Double { weights[i] }
     public func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+
+    /// Bytes of per-synapse state (target index included), as allocated now.
+    public var bytesPerSynapse: Int {
+        4 + 8 * (3 + (intervalGradient != nil ? 1 : 0) + (batchSum != nil ? 1 : 0) + (adamM != nil ? 2 : 0)
+                 + (epsilon != nil ? 1 : 0) + (zBarSynapse != nil ? 1 : 0))
+    }
 
     /// Adam moments of synapse i (0 for gradient descent).
     public func moments(_ i: Int) -> (m: Double, v: Double) { (adamM?[i] ?? 0, adamV?[i] ?? 0) }
@@ -172,6 +183,12 @@ public final class EpropProjection: Projection {
     /// Readies the projection for simulation: per-synapse z̄ when the targets' τ_m differ
     /// (z̄ then depends on the target), and the bookkeeping of recorded targets.
     func prepareForSimulation() {
+        let each = optimizer.eachStep
+        if !each && intervalGradient == nil { intervalGradient = allocateDoubles(count) }
+        if batchSum == nil && (optimizer.batchSize > 1 || (lastEachStep != nil && lastEachStep != each)) {
+            batchSum = allocateDoubles(count)
+        }
+        lastEachStep = each
         let uniformAlpha: Bool
         let books: [Int: HistoryBookkeeping]
         switch target {
@@ -388,7 +405,7 @@ public final class EpropProjection: Projection {
             while first + 4 <= rows.upperBound {
                 accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
                 for syn in first..<(first + 4) {
-                    if finalCall { optimize(syn, intervalGradient[syn], event) }
+                    if finalCall { optimize(syn, intervalGradient![syn], event) }
                     if transmit { input[Int(tgt[syn])] += weights[syn] }
                 }
                 first += 4
@@ -405,7 +422,7 @@ public final class EpropProjection: Projection {
             let kj = kappa[j], krj = kappaReg[j], alphaJ = alphaColumn[j], betaJ = beta[j], rhoJ = rho[j]
             var eb = eBar[syn], ebr = eBarReg[syn], epsilonJ = eps?[syn] ?? 0
             var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient[syn]
+            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
             var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
@@ -445,7 +462,7 @@ public final class EpropProjection: Projection {
             eBarReg[syn] = ebr
             eps?[syn] = epsilonJ
             perSynapseZBar?[syn] = zb
-            intervalGradient[syn] = g
+            intervalGradient?[syn] = g
             store(syn, opt)
             if transmit { input[j] += opt.weight }
         }
@@ -465,8 +482,8 @@ public final class EpropProjection: Projection {
         let oneMinusKappaReg = 1.0 - kappaReg
         var eb = SIMD4(eBar[first], eBar[first + 1], eBar[first + 2], eBar[first + 3])
         var ebr = SIMD4(eBarReg[first], eBarReg[first + 1], eBarReg[first + 2], eBarReg[first + 3])
-        var g = resetG ? SIMD4<Double>() : SIMD4(intervalGradient[first], intervalGradient[first + 1],
-                                                 intervalGradient[first + 2], intervalGradient[first + 3])
+        let gradient = intervalGradient!   // accumulate mode
+        var g = resetG ? SIMD4<Double>() : SIMD4(gradient[first], gradient[first + 1], gradient[first + 2], gradient[first + 3])
         for i in 0..<n {
             let offset = ((begin + i) & mask) &* 3
             let p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, p3 = r3 + offset
@@ -485,7 +502,7 @@ public final class EpropProjection: Projection {
         for lane in 0..<4 {
             eBar[first + lane] = eb[lane]
             eBarReg[first + lane] = ebr[lane]
-            intervalGradient[first + lane] = g[lane]
+            gradient[first + lane] = g[lane]
         }
     }
 
@@ -507,7 +524,7 @@ public final class EpropProjection: Projection {
             let ring = history.ring(k)
             let alphaK = alphaColumn[k]
             var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient[syn]
+            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
             var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
@@ -529,7 +546,7 @@ public final class EpropProjection: Projection {
             if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
             if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             perSynapseZBar?[syn] = zb
-            intervalGradient[syn] = g
+            intervalGradient?[syn] = g
             store(syn, opt)
             if transmit { input[k] += opt.weight }
         }
@@ -537,13 +554,13 @@ public final class EpropProjection: Projection {
 
     @inline(__always)
     private func optimizerState(_ syn: Int) -> SynapseOptimizer {
-        SynapseOptimizer(weight: weights[syn], sum: batchSum[syn], m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+        SynapseOptimizer(weight: weights[syn], sum: batchSum?[syn] ?? 0, m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
     }
 
     @inline(__always)
     private func store(_ syn: Int, _ opt: SynapseOptimizer) {
         weights[syn] = opt.weight
-        batchSum[syn] = opt.sum
+        batchSum?[syn] = opt.sum   // without the array, G is 0 after every call
         if let adamM, let adamV {
             adamM[syn] = opt.m
             adamV[syn] = opt.v

@@ -43,11 +43,11 @@ final class FixedWeights {
     let values: UnsafeMutablePointer<Double>
     let count: Int
 
-    /// Takes the caller's weights into the connectivity's storage order.
-    init(_ weights: UnsafeBufferPointer<Double>, _ connectivity: Connectivity) {
-        count = connectivity.count
+    /// Takes weights given in the connectivity's storage order.
+    init(_ weights: [Double]) {
+        count = weights.count
         values = .allocate(capacity: max(count, 1))
-        for k in 0..<count { values[k] = weights[connectivity.origin[k]] }
+        for k in 0..<count { values[k] = weights[k] }
     }
 
     deinit { values.deallocate() }
@@ -68,14 +68,14 @@ final class StaticProjection: Projection {
     let weights: FixedWeights
     let input: UnsafeMutablePointer<Double>
 
-    init(source: Int, target: Int, targetCount: Int, connectivity: Connectivity, weights: UnsafeBufferPointer<Double>,
+    init(source: Int, target: Int, targetCount: Int, connectivity: Connectivity, weights: [Double],
          input: UnsafeMutablePointer<Double>) {
         sourcePopulation = source
         targetPopulation = target
         self.targetCount = targetCount
         self.connectivity = connectivity
         self.input = input
-        self.weights = FixedWeights(weights, connectivity)
+        self.weights = FixedWeights(weights)
     }
 
     deinit { connectivity.free() }
@@ -116,14 +116,14 @@ final class LearningSignalProjection: Projection {
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
 
-    init(source: Int, target: Int, connectivity: Connectivity, weights: UnsafeBufferPointer<Double>,
+    init(source: Int, target: Int, connectivity: Connectivity, weights: [Double],
          readouts: ReadoutPopulation, recurrent: RecurrentPopulation) {
         sourcePopulation = source
         targetPopulation = target
         self.connectivity = connectivity
         self.readouts = readouts
         self.recurrent = recurrent
-        self.weights = FixedWeights(weights, connectivity)
+        self.weights = FixedWeights(weights)
     }
 
     deinit { connectivity.free() }

@@ -48,6 +48,7 @@ public final class Network {
             throw .invalid("size: must be between 1 and \(Int32.max), got \(size)")
         }
         try requireNotStarted("add a population")
+        try MemoryModel.require(size * (MemoryModel.recurrentNeuronBytes + 64 * 3 * 8), for: "add_population (\(size) neurons)")
         populations.append(try ModelCatalog.make(model, size: size, clock: clock))
         return populations.count - 1
     }
@@ -233,6 +234,13 @@ public final class Network {
         guard delay.isFinite, delay > 0 else {
             throw .invalid("delay_ms: must be finite and > 0, got \(fmt(delay))")
         }
+        let perSynapse = synapseModel == "eprop_synapse"
+            ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, eachStep: optimizer.eachStep,
+                                              batch: optimizer.batchSize, adaptiveTarget: true, heterogeneousTauM: false)
+            : MemoryModel.fixedSynapseBytes
+        // Construction holds the order (8 B) and the sorted weights (8 B) besides the synapses.
+        try MemoryModel.require(pre.count * (perSynapse + 16) + source.size * MemoryModel.sourceBytes,
+                                for: "connect (\(pre.count) synapses)")
         let delaySteps = clock.gridStep(delay)
         let projection: Projection
         switch synapseModel {
@@ -419,6 +427,10 @@ public final class Network {
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
         for i in 0..<steps {
+            for population in populations {
+                try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
+                try (population as? ReadoutPopulation)?.history.makeRoom(for: currentStep)
+            }
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {

@@ -99,6 +99,15 @@ int32_t eprop_network_resolution(const eprop_network *network, double *resolutio
 int32_t eprop_network_time(const eprop_network *network, double *time_ms /* OUT */);
 
 /**
+ * Number of threads for the parallel phases of a step (1 … 256; default 1). Results are
+ * bit-identical for any number of threads. Worker threads spin between steps and sleep
+ * after about a millisecond without work.
+ */
+int32_t eprop_network_set_threads(eprop_network *network, int32_t threads);
+/** Number of threads. */
+int32_t eprop_network_threads(const eprop_network *network, int32_t *threads /* OUT */);
+
+/**
  * Simulate duration_ms (a non-negative multiple of dt). Successive calls continue exactly
  * where the previous one stopped.
  */
@@ -110,6 +119,25 @@ int32_t eprop_simulate(eprop_network *network, double duration_ms);
  */
 int32_t eprop_simulate_progress(eprop_network *network, double duration_ms,
                                 eprop_progress_fn progress, void *user_data, int64_t every_steps);
+
+/**
+ * Bytes the engine holds now (neuron state, e-prop histories, synapses, per-source state,
+ * pending inputs, recordings) and, of those, the histories'. Either OUT pointer may be NULL.
+ */
+int32_t eprop_network_memory(const eprop_network *network, int64_t *bytes /* OUT */,
+                             int64_t *history_bytes /* OUT */);
+/**
+ * Predicted bytes of a network before building it: neuron counts, eprop synapses
+ * (`n_plastic`), static and feedback synapses (`n_fixed`), `n_sources` (the sum over eprop
+ * projections of their source population sizes), the optimizer ("gradient_descent" or
+ * "adam"), optimize_each_step, batch_size, and the recurrent neurons' cutoff and flush
+ * interval (ms; +inf for none). Building fails fast with EPROP_ERR_OUT_OF_MEMORY when a
+ * request would not fit in the memory available.
+ */
+int32_t eprop_estimate_memory(int64_t n_recurrent, int64_t n_readout, int64_t n_input, int64_t n_plastic,
+                              int64_t n_fixed, int64_t n_sources, const char *optimizer,
+                              int32_t optimize_each_step, int64_t batch_size, double cutoff_ms,
+                              double flush_interval_ms, double resolution_ms, int64_t *bytes /* OUT */);
 
 /* ---- Populations ---------------------------------------------------------------------- */
 

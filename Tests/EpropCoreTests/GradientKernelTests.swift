@@ -175,15 +175,14 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     var pre: [Int64] = [], post: [Int64] = [], weights: [Double] = []
     for s in 0..<sources { for j in 0..<targets { pre.append(Int64(s)); post.append(Int64(j)); weights.append(rng.uniform(-0.5, 0.5)) } }
     pre.append(0); post.append(2); weights.append(0.25)
-    let connectivity = pre.withUnsafeBufferPointer { p in post.withUnsafeBufferPointer { q in
-        Connectivity(sources: sources, pre: p, post: q) } }
-    let projection = weights.withUnsafeBufferPointer { w in
-        EpropProjection(source: 0, targetPopulation: 1, target: target, connectivity: connectivity, weights: w,
-                        optimizer: config, input: input)
-    }
+    let (connectivity, order) = pre.withUnsafeBufferPointer { p in post.withUnsafeBufferPointer { q in
+        Connectivity.build(sources: sources, pre: p, post: q) } }
+    let stored = order.map { weights[$0] }
+    let projection = EpropProjection(source: 0, targetPopulation: 1, target: target, connectivity: connectivity,
+                                     weights: stored, optimizer: config, input: input)
     projection.prepareForSimulation()
     #expect((projection.zBarSynapse != nil) == heterogeneous, "\(label): per-synapse z̄ only for differing τ_m")
-    var references = (0..<connectivity.count).map { ReferenceSynapse(w: weights[connectivity.origin[$0]]) }
+    var references = (0..<connectivity.count).map { ReferenceSynapse(w: stored[$0]) }
     let sourceOf = projection.sources()
     for ts in 1..<steps {
         if ts == steps / 2 { try config.set([("eta", 0.02)]) }   // takes effect one optimization late
@@ -213,7 +212,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         }
     }
     // The weights moved, so the comparison is not vacuous.
-    let moved = (0..<connectivity.count).filter { projection.weights[$0] != weights[connectivity.origin[$0]] }.count
+    let moved = (0..<connectivity.count).filter { projection.weights[$0] != stored[$0] }.count
     #expect(cutoff == 0 || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
 }
 

@@ -20,21 +20,36 @@ import Testing
     #expect(history.firstStep > 4900)
 }
 
-@Test func silentSourceHoldsHistoryUntilFlushed() throws {
-    func capacity(flushMs: Double) throws -> Int {
+/// A source that falls silent would pin its targets' history (NEST keeps it until a flush
+/// event). In accumulate mode eprop's automatic flush bounds it without changing learning.
+@Test func silentSourceDoesNotPinHistory() throws {
+    func run(flushMs: Double, cutoff: Double) throws -> (capacity: Int, weights: [Double]) {
         let net = try Network(resolution: 1)
         let input = try net.addPopulation(model: "input", size: 2)
         let rec = try net.addPopulation(model: "eprop_iaf", size: 1)
+        let out = try net.addPopulation(model: "eprop_readout", size: 1)
         try net.setParameters(input, [("flush_event_send_interval", flushMs)])
-        try net.setParameters(rec, [("eprop_isi_trace_cutoff", 10), ("V_th", 1000)])
+        // A wide surrogate keeps ψ > 0 far below threshold, so every synapse learns.
+        try net.setParameters(rec, [("eprop_isi_trace_cutoff", cutoff), ("V_th", 1000), ("c_reg", 0.1),
+                                    ("surrogate_gradient_width", 5000)])
         try net.connect(input, rec, "eprop_synapse", pre: [0, 1], post: [0, 0], weights: [0.1, 0.1])
-        // Input 1 spikes once at 5 ms, then stays silent; input 0 fires every 10 ms.
-        var ids = [1], times = [5.0]
+        try net.connect(out, rec, "eprop_learning_signal_connection", pre: [0], post: [0], weights: [1])
+        try net.setParameters(out, [("I_e", 1), ("C_m", 1)])
+        try net.schedule(.learningWindow, out, times: [1], values: [1])
+        // Input 1 spikes at 5 ms and at 2900 ms; input 0 fires every 10 ms.
+        var ids = [1, 1], times = [5.0, 2900]
         for t in stride(from: 10, to: 3000, by: 10) { ids.append(0); times.append(Double(t)) }
         try net.setSpikes(input, neurons: ids, times: times)
+        try net.optimizer.set([("optimize_each_step", 0), ("eta", 0.01)])
         try net.simulate(3000)
-        return (net.populations[rec] as! RecurrentPopulation).history.capacity
+        return ((net.populations[rec] as! RecurrentPopulation).history.capacity,
+                (0..<2).map { net.projections[0].weight($0) })
     }
-    #expect(try capacity(flushMs: .infinity) >= 2048)   // holds everything since 5 ms
-    #expect(try capacity(flushMs: 50) <= 128)           // flushed: bounded
+    for cutoff in [10.0, .infinity] {
+        let automatic = try run(flushMs: .infinity, cutoff: cutoff)
+        let flushed = try run(flushMs: 50, cutoff: cutoff)
+        #expect(automatic.capacity <= 512, "cutoff \(cutoff): capacity \(automatic.capacity)")
+        #expect(automatic.weights == flushed.weights, "cutoff \(cutoff): flushes never change learning")
+        #expect(automatic.weights[1] != 0.1, "the silent input's synapse learned")
+    }
 }

@@ -29,13 +29,14 @@ from .errors import (
     UnknownNameError,
 )
 from .models import ParameterInfo, model_parameters, model_recordables, models, version
-from .network import Network, Population, Projection
+from .network import Network, Population, Projection, estimate_memory
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Network",
+    "estimate_memory",
     "Population",
     "Projection",
     "SpikeRecorder",

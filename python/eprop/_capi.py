@@ -102,6 +102,14 @@ SIGNATURES: dict = {
     "eprop_network_destroy": (None, [_NET]),
     "eprop_network_resolution": (c_int32, [_NET, _P_F64]),
     "eprop_network_time": (c_int32, [_NET, _P_F64]),
+    "eprop_network_set_threads": (c_int32, [_NET, c_int32]),
+    "eprop_network_memory": (c_int32, [_NET, _P_I64, _P_I64]),
+    "eprop_estimate_memory": (
+        c_int32,
+        [c_int64, c_int64, c_int64, c_int64, c_int64, c_int64, c_char_p, c_int32, c_int64, c_double, c_double,
+         c_double, _P_I64],
+    ),
+    "eprop_network_threads": (c_int32, [_NET, _P_I32]),
     "eprop_simulate": (c_int32, [_NET, c_double]),
     "eprop_simulate_progress": (c_int32, [_NET, c_double, PROGRESS_FN, c_void_p, c_int64]),
     # Populations
@@ -404,6 +412,36 @@ def network_time(handle) -> float:
     """eprop_network_time."""
     out = c_double()
     check(library().eprop_network_time(handle, byref(out)))
+    return out.value
+
+
+def network_set_threads(handle, threads: int) -> None:
+    """eprop_network_set_threads."""
+    check(library().eprop_network_set_threads(handle, int(threads)))
+
+
+def network_memory(handle) -> tuple:
+    """eprop_network_memory: (bytes, history bytes)."""
+    total, history = c_int64(), c_int64()
+    check(library().eprop_network_memory(handle, byref(total), byref(history)))
+    return total.value, history.value
+
+
+def estimate_memory(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer, optimize_each_step,
+                    batch_size, cutoff_ms, flush_interval_ms, resolution_ms) -> int:
+    """eprop_estimate_memory."""
+    out = c_int64()
+    check(library().eprop_estimate_memory(
+        int(n_recurrent), int(n_readout), int(n_input), int(n_plastic), int(n_fixed), int(n_sources),
+        _bytes(optimizer, "optimizer"), 1 if optimize_each_step else 0, int(batch_size), float(cutoff_ms),
+        float(flush_interval_ms), float(resolution_ms), byref(out)))
+    return out.value
+
+
+def network_threads(handle) -> int:
+    """eprop_network_threads."""
+    out = c_int32()
+    check(library().eprop_network_threads(handle, byref(out)))
     return out.value
 
 

@@ -39,7 +39,23 @@ from .errors import EpropError, InvalidArgumentError, InvalidStateError, ERR_INV
 from .models import model_recordables, parameter_info, model_parameters
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
 
-__all__ = ["Network", "Population", "Projection", "optimizer_parameters"]
+__all__ = ["Network", "Population", "Projection", "optimizer_parameters", "estimate_memory"]
+
+def estimate_memory(n_recurrent: int, n_plastic: int, *, n_readout: int = 0, n_input: int = 0, n_fixed: int = 0,
+                    n_sources: int | None = None, optimizer: str = "gradient_descent", optimize_each_step: bool = False,
+                    batch_size: int = 1, cutoff_ms: float = float("inf"), flush_interval_ms: float = float("inf"),
+                    resolution_ms: float = 1.0) -> int:
+    """Predicted bytes of a network before building it (``eprop_estimate_memory``).
+
+    ``n_plastic`` eprop synapses, ``n_fixed`` static and feedback synapses, ``n_sources`` the
+    sum over eprop projections of their source population sizes (default: the neurons).
+    Building a network that cannot fit fails fast with :class:`OutOfMemoryError`.
+    """
+    if n_sources is None:
+        n_sources = n_recurrent + n_input
+    return _capi.estimate_memory(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer,
+                                 optimize_each_step, batch_size, cutoff_ms, flush_interval_ms, resolution_ms)
+
 
 def optimizer_parameters() -> dict:
     """Optimizer parameter names (NEST: the ``optimizer`` defaults of ``eprop_synapse``,
@@ -102,11 +118,31 @@ class Network:
     :meth:`close`, by leaving a ``with`` block, or when garbage-collected.
     """
 
-    def __init__(self, resolution: float = 1.0):
+    def __init__(self, resolution: float = 1.0, threads: int = 1):
         self._handle = _capi.network_create(_number("resolution", resolution))
         self._populations: list = []
         self._projections: list = []
         self._recorders: list = []
+        if threads != 1:
+            self.threads = threads
+
+    @property
+    def memory(self) -> dict:
+        """Bytes the engine holds now (``eprop_network_memory``): ``{"total": …, "history": …}``."""
+        total, history = _capi.network_memory(self._h)
+        return {"total": total, "history": history}
+
+    @property
+    def threads(self) -> int:
+        """Threads of the parallel phases of a step (``eprop_network_threads``); results are
+        bit-identical for any number."""
+        return _capi.network_threads(self._h)
+
+    @threads.setter
+    def threads(self, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise InvalidArgumentError(f"threads: expected a whole number, got {n!r}", ERR_INVALID_ARGUMENT)
+        _capi.network_set_threads(self._h, int(n))
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -95,6 +95,7 @@ def build_sine_wave_network(
     record_spikes: bool = False,
     readout_recordables=READOUT_RECORDABLES,
     rec_recordables=REC_RECORDABLES,
+    threads: int = 1,
 ) -> SineWaveNetwork:
     """Build NEST's sine-wave regression network for ``task``.
 
@@ -125,7 +126,7 @@ def build_sine_wave_network(
     readout_params = _tasks.readout_parameters(task) if readout_params is None else dict(readout_params)
     optimizer_params = _tasks.optimizer_parameters(task) if optimizer_params is None else dict(optimizer_params)
 
-    net = Network(resolution=task.dt)
+    net = Network(resolution=task.dt, threads=threads)
     inputs = net.add_population("input", task.n_in)
     recurrent = net.add_population(task.model, task.n_rec, **recurrent_params)
     readout = net.add_population("eprop_readout", task.n_out, **readout_params)
@@ -224,6 +225,7 @@ def train_sine_waves(
     final_update: bool = True,
     progress=False,
     callback=None,
+    threads: int = 1,
 ) -> SineWaveTraining:
     """Train the sine-wave task iteration by iteration and return the per-iteration losses.
 
@@ -246,6 +248,7 @@ def train_sine_waves(
         progress: True for an iteration progress bar on stderr.
         callback: ``callback(iteration, loss, net)`` after each iteration (1-based);
             returning False stops training early.
+        threads: threads of the network (results are identical for any number).
     """
     if task is None:
         n = 200 if iterations is None else int(iterations)
@@ -257,7 +260,7 @@ def train_sine_waves(
     if optimizer_params is None:
         optimizer_params = _tasks.optimizer_parameters(task, optimizer, optimize_each_step, batch_size)
     net = build_sine_wave_network(task, recurrent_params, readout_params, optimizer_params, record_rec_neurons=(),
-                                  final_update=final_update)
+                                  final_update=final_update, threads=threads)
 
     dt = task.dt
     steps = task.steps_per_sequence

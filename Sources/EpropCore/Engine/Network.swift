@@ -9,6 +9,10 @@ public final class Network {
     public private(set) var projections: [Projection] = []
     public let optimizer = OptimizerConfig()
     var deliveryOrder: [Projection] = []
+    var recurrentPopulations: [RecurrentPopulation] { populations.compactMap { $0 as? RecurrentPopulation } }
+    /// Threads of the parallel phases (1: no worker threads).
+    public private(set) var threads = 1
+    var pool: WorkerPool?
     var learningSignals: [LearningSignalProjection] = []
     var recorders: [Recorder] = []
 
@@ -26,6 +30,15 @@ public final class Network {
     /// Simulated time, ms.
     public var time: Double { clock.ms(currentStep) }
 
+    /// Sets the number of threads (1 … 256). Results are bit-identical for any number.
+    public func setThreads(_ n: Int) throws(EpropError) {
+        guard n >= 1, n <= 256 else { throw .invalid("threads: must be between 1 and 256, got \(n)") }
+        guard n != threads else { return }
+        pool = nil
+        threads = n
+        pool = n > 1 ? WorkerPool(threads: n) : nil
+    }
+
     // MARK: Populations
 
     /// Adds `size` neurons of `model` (a name in `ModelCatalog.names`); returns the id.
@@ -35,6 +48,7 @@ public final class Network {
             throw .invalid("size: must be between 1 and \(Int32.max), got \(size)")
         }
         try requireNotStarted("add a population")
+        try MemoryModel.require(size * (MemoryModel.recurrentNeuronBytes + 64 * 3 * 8), for: "add_population (\(size) neurons)")
         populations.append(try ModelCatalog.make(model, size: size, clock: clock))
         return populations.count - 1
     }
@@ -220,6 +234,13 @@ public final class Network {
         guard delay.isFinite, delay > 0 else {
             throw .invalid("delay_ms: must be finite and > 0, got \(fmt(delay))")
         }
+        let perSynapse = synapseModel == "eprop_synapse"
+            ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, eachStep: optimizer.eachStep,
+                                              batch: optimizer.batchSize, adaptiveTarget: true, heterogeneousTauM: false)
+            : MemoryModel.fixedSynapseBytes
+        // Construction holds the order (8 B) and the sorted weights (8 B) besides the synapses.
+        try MemoryModel.require(pre.count * (perSynapse + 16) + source.size * MemoryModel.sourceBytes,
+                                for: "connect (\(pre.count) synapses)")
         let delaySteps = clock.gridStep(delay)
         let projection: Projection
         switch synapseModel {
@@ -230,12 +251,13 @@ public final class Network {
             guard delaySteps == 1 else {
                 throw .illegal("delay_ms: \(synapseModel) currently requires a delay of exactly one step (\(fmt(clock.dt)) ms), got \(fmt(delay))")
             }
-            let connectivity = Connectivity(sources: source.size, pre: pre, post: post)
+            let (connectivity, order) = Connectivity.build(sources: source.size, pre: pre, post: post)
+            let weights = Connectivity.inStorageOrder(weights, order)
             if synapseModel == "static_synapse" {
                 guard let input = target.spikeInput else {
                     throw .illegal("static_synapse onto \(target.modelName): the target does not take spikes")
                 }
-                projection = StaticProjection(source: prePopulation, target: postPopulation,
+                projection = StaticProjection(source: prePopulation, target: postPopulation, targetCount: target.size,
                                               connectivity: connectivity, weights: weights, input: input)
             } else {
                 let kind: EpropProjection.Target
@@ -266,9 +288,11 @@ public final class Network {
             guard delaySteps != nil, delay >= clock.dt else {
                 throw .invalid("delay_ms: must be a multiple of the resolution and ≥ \(fmt(clock.dt)) ms (it is ignored, as in NEST), got \(fmt(delay))")
             }
+            let (connectivity, order) = Connectivity.build(sources: source.size, pre: pre, post: post)
             let feedback = LearningSignalProjection(source: prePopulation, target: postPopulation,
-                                                    connectivity: Connectivity(sources: source.size, pre: pre, post: post),
-                                                    weights: weights, readouts: readouts, recurrent: recurrent)
+                                                    connectivity: connectivity,
+                                                    weights: Connectivity.inStorageOrder(weights, order),
+                                                    readouts: readouts, recurrent: recurrent)
             learningSignals.append(feedback)
             projection = feedback
         default:
@@ -403,6 +427,10 @@ public final class Network {
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
         for i in 0..<steps {
+            for population in populations {
+                try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
+                try (population as? ReadoutPopulation)?.history.makeRoom(for: currentStep)
+            }
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {
@@ -416,6 +444,9 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
+        for recurrent in recurrentPopulations where recurrent.partEvents.count != (threads > 1 ? threads : 0) {
+            recurrent.configureParts(threads)
+        }
         for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }

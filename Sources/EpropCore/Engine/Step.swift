@@ -1,21 +1,50 @@
 extension Network {
     /// One simulation step t, in the order of spec §1.3 (every step is one min-delay slice).
+    /// Parallel parts own disjoint ranges of target neurons, so every sum into a neuron and
+    /// every synapse sees the same operations in the same order for any number of threads.
     func step(_ t: Int) {
-        // Phase 1: secondary events stamped t — readout errors of step t − 1 become the
-        // learning signal of recurrent history entry t − 2 (§6, §7.2).
-        for feedback in learningSignals { feedback.deliverLearningSignal(step: t) }
-
-        // Phase 2: spikes and flush events stamped t (emitted in step t − 1). Each event
-        // runs the synapse's gradient and weight update first and then transmits the new
-        // weight (§8.2). Projections go in order of source population, so inputs into a
-        // neuron add up in increasing source id, as in NEST.
+        let parts = threads
+        // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
+        // source share is planned once, in order of source population (so inputs into a
+        // neuron add up in increasing source id, as in NEST).
         for projection in deliveryOrder {
-            projection.deliver(populations[projection.sourcePopulation].events, stamp: t)
+            projection.planEvents(populations[projection.sourcePopulation].events, stamp: t)
+        }
+        run { part in
+            // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
+            // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
+            for feedback in learningSignals {
+                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts))
+            }
+            // Phase 2: each synapse computes its gradient and weight update, then transmits
+            // the new weight (§8.2).
+            for projection in deliveryOrder {
+                projection.integrate(targets: slice(projection.targetCount, part: part, of: parts))
+            }
         }
 
         // Phase 3: every neuron updates for step t and emits its events (stamp t + 1).
-        for population in populations { population.update(step: t) }
+        if parts == 1 {
+            for population in populations { population.update(step: t) }
+        } else {
+            for population in populations {
+                if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
+            }
+            let recurrent = recurrentPopulations
+            run { part in
+                for population in recurrent {
+                    population.update(step: t, neurons: slice(population.size, part: part, of: parts),
+                                      events: population.partEvents[part])
+                }
+            }
+            for population in recurrent { population.endStep(t) }
+        }
 
         for recorder in recorders { recorder.sample(step: t) }
+    }
+
+    @inline(__always)
+    private func run(_ body: (Int) -> Void) {
+        if let pool { pool.run(body) } else { body(0) }
     }
 }

@@ -5,6 +5,8 @@ protocol Recorder: AnyObject {
     var width: Int { get }
     /// Samples held (spikes, or steps).
     var count: Int { get }
+    /// Bytes held.
+    var bytes: Int { get }
     func reserve(steps: Int)
     func sample(step t: Int)
     func clear()
@@ -19,6 +21,7 @@ final class SpikeRecorder: Recorder {
     init(population: NeuronPopulation) { self.population = population }
     var width: Int { 1 }
     var count: Int { steps.count }
+    var bytes: Int { steps.capacity * 8 + senders.capacity * 4 }
     func reserve(steps n: Int) {
         // Spikes per step are not known in advance; reserve for a mean rate of 1 per neuron per
         // 20 steps and let the array grow (amortised) beyond that.
@@ -72,6 +75,7 @@ final class StateRecorder: Recorder {
     }
     var width: Int { recordableIndices.count * neurons.count }
     var count: Int { buffer.steps.count }
+    var bytes: Int { buffer.steps.capacity * 8 + buffer.values.capacity * 8 }
     func reserve(steps n: Int) { buffer.reserve(steps: n, width: width) }
     func clear() { buffer.clear() }
     func sample(step t: Int) {
@@ -93,6 +97,7 @@ final class WeightRecorder: Recorder {
     }
     var width: Int { synapses.count }
     var count: Int { buffer.steps.count }
+    var bytes: Int { buffer.steps.capacity * 8 + buffer.values.capacity * 8 }
     func reserve(steps n: Int) { buffer.reserve(steps: n, width: width) }
     func clear() { buffer.clear() }
     func sample(step t: Int) {

@@ -37,13 +37,13 @@ enum EpropIaf {
 
 extension RecurrentPopulation {
     /// The eprop_iaf kernel; `adaptive` adds eprop_iaf_adapt's threshold (spec §3.3).
-    func updateIaf(step t: Int, adaptive: Bool) {
+    func updateIaf(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
         let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
         let a = self.adaptation, threshold = self.thresholdAdapt
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let sg = surrogate, h = sgHeight, w = sgWidth, current = self.current
-        for j in 0..<size {
+        for j in neurons {
             if r[j] > 0 { r[j] -= 1 }
             var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
             zIn[j] = 0
@@ -62,7 +62,7 @@ extension RecurrentPopulation {
                 r[j] = Int32(nRef[j])
             }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue)
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list)
             iIn[j] = current[j] + iE[j]
         }
     }

@@ -35,14 +35,14 @@ enum EpropIafPscDelta {
 extension RecurrentPopulation {
     /// The eprop_iaf_psc_delta kernel; `adaptive` adds eprop_iaf_psc_delta_adapt's
     /// threshold, updated in non-refractory steps only (spec §3.5).
-    func updatePscDelta(step t: Int, adaptive: Bool) {
+    func updatePscDelta(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
         let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
         let a = self.adaptation, threshold = self.thresholdAdapt, buffer = self.refractoryBuffer
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, vReset = self.vReset
         let iE = self.iE, beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let bufferInput = self.refractoryInput, tauM = self.tauM, dt = self.dt
         let sg = surrogate, h = sgHeight, w = sgWidth, current = self.current
-        for j in 0..<size {
+        for j in neurons {
             let input = zIn[j]
             zIn[j] = 0
             var vj = v[j]
@@ -71,7 +71,7 @@ extension RecurrentPopulation {
                 vj = vReset[j]
             }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue)
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list)
             iIn[j] = current[j]
         }
     }

@@ -262,15 +262,43 @@ public final class RecurrentPopulation: NeuronPopulation {
     }
 
     public func update(step t: Int) {
+        beginStep(t)
+        update(step: t, neurons: 0..<size, events: events)
+        lastStep = t
+    }
+
+    /// The sequential part of step t before the neurons update: the history window, NEST's
+    /// bookkeeping and the current schedule.
+    func beginStep(_ t: Int) {
         events.count = 0
         history.append(t)
         for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
         currentSchedule.advance(to: t, current: current, neurons: size)
+    }
+
+    /// Updates `neurons` for step t, appending their events to `list` (a part's own list
+    /// when parts update in parallel).
+    func update(step t: Int, neurons: Range<Int>, events list: EventList) {
         switch model {
-        case .iaf: updateIaf(step: t, adaptive: false)
-        case .iafAdapt: updateIaf(step: t, adaptive: true)
-        case .pscDelta: updatePscDelta(step: t, adaptive: false)
-        case .pscDeltaAdapt: updatePscDelta(step: t, adaptive: true)
+        case .iaf: updateIaf(step: t, neurons: neurons, events: list, adaptive: false)
+        case .iafAdapt: updateIaf(step: t, neurons: neurons, events: list, adaptive: true)
+        case .pscDelta: updatePscDelta(step: t, neurons: neurons, events: list, adaptive: false)
+        case .pscDeltaAdapt: updatePscDelta(step: t, neurons: neurons, events: list, adaptive: true)
+        }
+    }
+
+    /// Per-part event lists for parallel updates (empty for one part).
+    var partEvents: [EventList] = []
+
+    func configureParts(_ parts: Int) {
+        partEvents = parts > 1 ? (0..<parts).map { EventList(capacity: slice(size, part: $0, of: parts).count) } : []
+    }
+
+    /// After a parallel update: the parts' events, in increasing neuron id, become the step's events.
+    func endStep(_ t: Int) {
+        for list in partEvents {
+            for e in 0..<list.count { events.append(Int(list.ids[e]), list.multiplicity[e]) }
+            list.count = 0
         }
         lastStep = t
     }
@@ -289,7 +317,7 @@ public final class RecurrentPopulation: NeuronPopulation {
     /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate
     /// regularisation (§7.3) and history entry t (ψ, L = 0, reg).
     @inline(__always)
-    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double) {
+    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList) {
         if spiked {
             events.append(j, 1)
             lastEvent[j] = t

@@ -85,6 +85,14 @@ extension Network {
             guard k == 0 || available > 0 else { throw .invalid("indegree: no source available for \(k) synapses") }
         }
         try weights.validate()
+        let expected: Double
+        switch rule {
+        case .allToAll: expected = Double(nPre) * Double(nPost)
+        case .pairwiseBernoulli(let p): expected = Double(nPre) * Double(nPost) * p
+        case .fixedIndegree(let k, _): expected = Double(k) * Double(nPost)
+        }
+        // The rule's (pre, post, weight) lists (24 B) exist while connect builds the synapses.
+        try MemoryModel.require(Int(min(expected * 1.02 * 24, 9e18)), for: "connect by rule (≈\(Int(expected)) synapses)")
         var generator = SeededGenerator(seed: seed)
         var pre: [Int64] = [], post: [Int64] = []
         switch rule {

@@ -31,6 +31,19 @@ public final class EpropProjection: Projection {
         case readout(ReadoutPopulation)
     }
 
+    /// What an event needs in common for every synapse of its source, planned once
+    /// (sequentially) before the synapses are integrated (in parallel, by target range).
+    struct PlannedEvent {
+        var source: Int
+        var flush: Bool
+        /// False for a source's first event, which computes nothing (spec §8.2).
+        var integrates = false
+        var begin = 0, n = 0, decay = 0
+        var resetG = false
+        /// Offsets of this event's z̄ and z sequences and optimizer calls and rates.
+        var sequence = 0, calls = 0, rates = 0
+    }
+
     public let sourcePopulation: Int
     public let targetPopulation: Int
     public var synapseModel: String { "eprop_synapse" }
@@ -38,13 +51,19 @@ public final class EpropProjection: Projection {
     let target: Target
     let optimizer: OptimizerConfig
     let input: UnsafeMutablePointer<Double>
+    public let targetCount: Int
 
     // Per synapse.
     let weights: UnsafeMutablePointer<Double>
     let eBar: UnsafeMutablePointer<Double>
     let eBarReg: UnsafeMutablePointer<Double>
-    let intervalGradient: UnsafeMutablePointer<Double>
-    let batchSum: UnsafeMutablePointer<Double>
+    /// g summed over an interval; kept between events only in accumulate mode (across flushes).
+    var intervalGradient: UnsafeMutablePointer<Double>?
+    /// G, the optimizer's sum since its last update; non-zero between events only when
+    /// batch_size > 1 (or after the optimizer mode changed mid-run).
+    var batchSum: UnsafeMutablePointer<Double>?
+    /// The optimizer mode of the last simulate call, to notice a change.
+    var lastEachStep: Bool?
     let adamM: UnsafeMutablePointer<Double>?
     let adamV: UnsafeMutablePointer<Double>?
     /// Adaptation eligibility ε, for adaptive targets only.
@@ -54,6 +73,8 @@ public final class EpropProjection: Projection {
 
     // Per source.
     var tPrev: [Int]
+    /// Stamp of the source's previous event other than an automatic flush (what NEST sees).
+    var visiblePrevious: [Int]
     var prevWasFlush: [Bool]
     var zBar: [Double]
     var zBuffer: [Double]
@@ -61,27 +82,31 @@ public final class EpropProjection: Projection {
     var pendingDecay: [Int]
     var sourceOptimizer: [SourceOptimizerState]
 
-    // Scratch reused by every event.
+    // The events of the current step, planned, and their sequences (reused every step).
+    var planned: [PlannedEvent] = []
     var zBarSequence: UnsafeMutablePointer<Double>
     var zSequence: UnsafeMutablePointer<Double>
-    var zBarCapacity = 256
+    var sequenceCapacity = 1024
+    var sequenceCount = 0
     var plan = OptimizerPlan()
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
-         weights w: UnsafeBufferPointer<Double>, optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
+         weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
         sourcePopulation = source
         self.targetPopulation = targetPopulation
         self.target = target
         self.connectivity = connectivity
         self.optimizer = optimizer
         self.input = input
+        switch target {
+        case .recurrent(let p): targetCount = p.size
+        case .readout(let p): targetCount = p.size
+        }
         let n = connectivity.count
         weights = allocateDoubles(n)
-        for k in 0..<n { weights[k] = w[connectivity.origin[k]] }
+        for k in 0..<n { weights[k] = w[k] }   // given in storage order
         eBar = allocateDoubles(n)
         eBarReg = allocateDoubles(n)
-        intervalGradient = allocateDoubles(n)
-        batchSum = allocateDoubles(n)
         if optimizer.kind == .adam {
             adamM = allocateDoubles(n)
             adamV = allocateDoubles(n)
@@ -96,18 +121,21 @@ public final class EpropProjection: Projection {
         }
         let sources = connectivity.sources
         tPrev = Array(repeating: 0, count: sources)
+        visiblePrevious = Array(repeating: 0, count: sources)
         prevWasFlush = Array(repeating: false, count: sources)
         zBar = Array(repeating: 0, count: sources)
         zBuffer = Array(repeating: 0, count: sources)
         remaining = Array(repeating: 0, count: sources)
         pendingDecay = Array(repeating: 0, count: sources)
         sourceOptimizer = Array(repeating: SourceOptimizerState(), count: sources)
-        zBarSequence = allocateDoubles(zBarCapacity)
-        zSequence = allocateDoubles(zBarCapacity)
+        zBarSequence = allocateDoubles(sequenceCapacity)
+        zSequence = allocateDoubles(sequenceCapacity)
     }
 
     deinit {
-        for p in [weights, eBar, eBarReg, intervalGradient, batchSum] { p.deallocate() }
+        for p in [weights, eBar, eBarReg] { p.deallocate() }
+        intervalGradient?.deallocate()
+        batchSum?.deallocate()
         adamM?.deallocate()
         adamV?.deallocate()
         epsilon?.deallocate()
@@ -120,6 +148,12 @@ public final class EpropProjection: Projection {
 
     public func weight(_ i: Int) -> Double { weights[i] }
     public func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+
+    /// Bytes of per-synapse state (target index included), as allocated now.
+    public var bytesPerSynapse: Int {
+        4 + 8 * (3 + (intervalGradient != nil ? 1 : 0) + (batchSum != nil ? 1 : 0) + (adamM != nil ? 2 : 0)
+                 + (epsilon != nil ? 1 : 0) + (zBarSynapse != nil ? 1 : 0))
+    }
 
     /// Adam moments of synapse i (0 for gradient descent).
     public func moments(_ i: Int) -> (m: Double, v: Double) { (adamM?[i] ?? 0, adamV?[i] ?? 0) }
@@ -143,56 +177,23 @@ public final class EpropProjection: Projection {
         return oldest
     }
 
-    public func deliver(_ events: EventList, stamp: Int) {
-        for e in 0..<events.count {
-            let s = Int(events.ids[e])
-            let mult = events.multiplicity[e]
-            if mult == 0 {
-                process(source: s, stamp: stamp, flush: true)
-            } else {
-                // Repeated spikes are separate events (spec §13 item 17).
-                for _ in 0..<mult { process(source: s, stamp: stamp, flush: false) }
-            }
-        }
-    }
-
-    /// One event of source `s` through every synapse of its row (spec §8.2).
-    func process(source s: Int, stamp ts: Int, flush: Bool) {
-        let rowBegin = connectivity.rowStart[s], rowEnd = connectivity.rowStart[s + 1]
-        let previous = tPrev[s]
-        if !bookkept.isEmpty, let tracked = bookkept[s] {
-            for (_, books) in tracked { books.eventPassed(stamp: ts, previous: previous) }
-        }
-        if previous > 0 {
-            switch target {
-            case .recurrent(let population):
-                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, recurrent: population)
-            case .readout(let population):
-                integrate(source: s, stamp: ts, flush: flush, rows: rowBegin..<rowEnd, readout: population)
-            }
-        } else if !flush {
-            let w = weights, tgt = connectivity.target, input = self.input
-            for syn in rowBegin..<rowEnd { input[Int(tgt[syn])] += w[syn] }
-        }
-        tPrev[s] = ts
-        prevWasFlush[s] = flush
-    }
-
     /// Synapses into neurons whose NEST history bookkeeping is kept, by source.
     var bookkept: [Int: [(synapse: Int, books: HistoryBookkeeping)]] = [:]
 
     /// Readies the projection for simulation: per-synapse z̄ when the targets' τ_m differ
-    /// (z̄ then depends on the target), ε when the targets adapt.
+    /// (z̄ then depends on the target), and the bookkeeping of recorded targets.
     func prepareForSimulation() {
-        let uniformAlpha: Bool
-        switch target {
-        case .recurrent(let p): uniformAlpha = p.alpha.isUniform
-        case .readout(let p): uniformAlpha = p.alpha.isUniform
+        let each = optimizer.eachStep
+        if !each && intervalGradient == nil { intervalGradient = allocateDoubles(count) }
+        if batchSum == nil && (optimizer.batchSize > 1 || (lastEachStep != nil && lastEachStep != each)) {
+            batchSum = allocateDoubles(count)
         }
+        lastEachStep = each
+        let uniformAlpha: Bool
         let books: [Int: HistoryBookkeeping]
         switch target {
-        case .recurrent(let p): books = p.bookkeeping
-        case .readout(let p): books = p.bookkeeping
+        case .recurrent(let p): uniformAlpha = p.alpha.isUniform; books = p.bookkeeping
+        case .readout(let p): uniformAlpha = p.alpha.isUniform; books = p.bookkeeping
         }
         bookkept = [:]
         if !books.isEmpty {
@@ -211,60 +212,182 @@ public final class EpropProjection: Projection {
         }
     }
 
-    /// The part of an event every synapse of the source shares: the presynaptic spike
-    /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
-    /// decay bookkeeping, and the optimizer plan. Returns (first entry, n, decay, reset g).
-    @inline(__always)
-    private func prepareInterval(source s: Int, stamp ts: Int, flush: Bool, alpha: Double)
-        -> (begin: Int, n: Int, decay: Int, resetG: Bool)
-    {
-        let previous = tPrev[s]
-        let isi = ts - previous
-        var zCurrent = 0.0
-        let newInterval = !prevWasFlush[s]
-        if newInterval {
-            remaining[s] = cutoffSteps
-            zCurrent = 1
-        }
-        let begin = previous - 1
-        let n = min(remaining[s], isi)
-        if n > zBarCapacity { growZBar(n) }
-        var zb = zBar[s], zBuf = zBuffer[s]
-        for i in 0..<n {
-            let z = zBuf
-            zBuf = zCurrent
-            zCurrent = 0
-            zb = alpha * zb + z
-            zBarSequence[i] = zb
-            zSequence[i] = z
-        }
-        remaining[s] -= n
-        pendingDecay[s] += isi - n
-        var decay = 0
-        if !flush && pendingDecay[s] > 0 {
-            decay = pendingDecay[s]
-            pendingDecay[s] = 0
-            zb *= pow(alpha, Double(decay))
-        }
-        zBar[s] = zb
-        zBuffer[s] = zBuf
-
-        // Optimizer calls of this event, identical for every synapse of the source.
-        plan.reset()
-        let config = optimizer
-        if config.eachStep {
-            for i in 0..<n { plan.plan(idx: begin + i + 1, &sourceOptimizer[s], config) }
-        } else if !flush {
-            plan.plan(idx: ts - 1, &sourceOptimizer[s], config)
-        }
-        return (begin, n, decay, newInterval)
+    public func deliver(_ events: EventList, stamp: Int) {
+        planEvents(events, stamp: stamp)
+        integrate(targets: 0..<targetCount)
     }
 
-    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
-                           recurrent population: RecurrentPopulation) {
+    /// One event of source `s` through every synapse of its row (spec §8.2).
+    func process(source s: Int, stamp ts: Int, flush: Bool) {
+        startPlanning()
+        planEvent(source: s, stamp: ts, flush: flush)
+        integrate(targets: 0..<targetCount)
+    }
+
+    // MARK: Planning (sequential)
+
+    /// Plans the events of the source population stamped `stamp` (spec §1.3 phase 2).
+    public func planEvents(_ events: EventList, stamp: Int) {
+        startPlanning()
+        for e in 0..<events.count {
+            let s = Int(events.ids[e])
+            let mult = events.multiplicity[e]
+            if mult == 0 {
+                planEvent(source: s, stamp: stamp, flush: true)
+            } else {
+                // Repeated spikes are separate events (spec §13 item 17).
+                for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false) }
+            }
+        }
+        if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp) }
+    }
+
+    /// Steps after which a silent source's pending interval is consumed by an automatic
+    /// flush: the cutoff (then nothing is left to integrate) or, without one, 256 steps.
+    var automaticFlushAge: Int {
+        let c = cutoffSteps
+        return c == Clock.never ? 256 : c + 2
+    }
+
+    /// How often sources are checked for automatic flushes (steps).
+    var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
+
+    /// Automatic flush events (design note): in accumulate mode (optimize_each_step off) a
+    /// source silent for longer than `automaticFlushAge` gets a flush event of its own, so
+    /// the targets' history stays bounded without user-set flush intervals. There a flush
+    /// only advances traces no caller can read (spec §7.6, §8.4: flushes never change
+    /// learning), so nothing observable differs from NEST. In optimize_each_step mode a flush
+    /// applies the interval's per-step updates, making weights read between events differ
+    /// from NEST's, so there, as in NEST, flush_event_send_interval bounds the history.
+    /// Not transmitted, not seen by NEST's bookkeeping.
+    private func planAutomaticFlushes(stamp t: Int) {
+        let age = automaticFlushAge, c = cutoffSteps
+        for s in 0..<connectivity.sources where tPrev[s] > 0 && t - (tPrev[s] - 1) > age {
+            let pending = prevWasFlush[s] ? remaining[s] : c
+            if pending > 0 { planEvent(source: s, stamp: t, flush: true, automatic: true) }
+        }
+    }
+
+    private func startPlanning() {
+        planned.removeAll(keepingCapacity: true)
+        sequenceCount = 0
+        plan.reset()
+    }
+
+    /// The part of an event every synapse of the source shares: the presynaptic spike
+    /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
+    /// decay bookkeeping, and the optimizer calls; then the source's new state.
+    private func planEvent(source s: Int, stamp ts: Int, flush: Bool, automatic: Bool = false) {
+        let previous = tPrev[s]
+        if !automatic {
+            // NEST's bookkeeping sees the previous event NEST would have seen.
+            if !bookkept.isEmpty, let tracked = bookkept[s] {
+                for (_, books) in tracked { books.eventPassed(stamp: ts, previous: visiblePrevious[s]) }
+            }
+            visiblePrevious[s] = ts
+        }
+        var event = PlannedEvent(source: s, flush: flush)
+        if previous > 0 {
+            let alpha: Double
+            switch target {
+            case .recurrent(let p): alpha = p.alpha[0]
+            case .readout(let p): alpha = p.alpha[0]
+            }
+            let isi = ts - previous
+            var zCurrent = 0.0
+            event.resetG = !prevWasFlush[s]
+            if event.resetG {
+                remaining[s] = cutoffSteps
+                zCurrent = 1
+            }
+            event.integrates = true
+            event.begin = previous - 1
+            let n = min(remaining[s], isi)
+            event.n = n
+            event.sequence = sequenceCount
+            reserveSequence(n)
+            var zb = zBar[s], zBuf = zBuffer[s]
+            for i in 0..<n {
+                let z = zBuf
+                zBuf = zCurrent
+                zCurrent = 0
+                zb = alpha * zb + z
+                zBarSequence[sequenceCount + i] = zb
+                zSequence[sequenceCount + i] = z
+            }
+            sequenceCount += n
+            remaining[s] -= n
+            pendingDecay[s] += isi - n
+            if !flush && pendingDecay[s] > 0 {
+                event.decay = pendingDecay[s]
+                pendingDecay[s] = 0
+                zb *= pow(alpha, Double(event.decay))
+            }
+            zBar[s] = zb
+            zBuffer[s] = zBuf
+            // Optimizer calls of this event, identical for every synapse of the source.
+            event.calls = plan.calls
+            event.rates = plan.rateCount
+            let config = optimizer
+            if config.eachStep {
+                for i in 0..<n { plan.plan(idx: event.begin + i + 1, &sourceOptimizer[s], config) }
+            } else if !flush {
+                plan.plan(idx: ts - 1, &sourceOptimizer[s], config)
+            }
+        }
+        tPrev[s] = ts
+        prevWasFlush[s] = flush
+        planned.append(event)
+    }
+
+    private func reserveSequence(_ n: Int) {
+        guard sequenceCount + n > sequenceCapacity else { return }
+        var capacity = sequenceCapacity
+        while capacity < sequenceCount + n { capacity *= 2 }
+        let zb = allocateDoubles(capacity), z = allocateDoubles(capacity)
+        zb.update(from: zBarSequence, count: sequenceCount)
+        z.update(from: zSequence, count: sequenceCount)
+        zBarSequence.deallocate()
+        zSequence.deallocate()
+        zBarSequence = zb
+        zSequence = z
+        sequenceCapacity = capacity
+    }
+
+    // MARK: Integration (parallel over target ranges)
+
+    /// Integrates the planned events into the synapses whose targets lie in `targets`, and
+    /// transmits the spikes to those targets. Disjoint target ranges touch disjoint data.
+    public func integrate(targets: Range<Int>) {
+        guard !planned.isEmpty, !targets.isEmpty else { return }
+        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
+        let tgt = connectivity.target
+        connectivity.rowStart.withUnsafeBufferPointer { rowStart in
+            planned.withUnsafeBufferPointer { events in
+                for event in events {
+                    let rows = whole ? rowStart[event.source]..<rowStart[event.source + 1]
+                        : connectivity.synapses(of: event.source, into: targets)
+                    guard !rows.isEmpty else { continue }
+                    if !event.integrates {
+                        if !event.flush {
+                            let w = weights, input = self.input
+                            for syn in rows { input[Int(tgt[syn])] += w[syn] }
+                        }
+                        continue
+                    }
+                    switch target {
+                    case .recurrent(let population): integrate(event, rows: rows, recurrent: population)
+                    case .readout(let population): integrate(event, rows: rows, readout: population)
+                    }
+                }
+            }
+        }
+    }
+
+    private func integrate(_ event: PlannedEvent, rows: Range<Int>, recurrent population: RecurrentPopulation) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
-        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
@@ -280,17 +403,17 @@ public final class EpropProjection: Projection {
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             while first + 4 <= rows.upperBound {
-                accumulateFour(first, begin: begin, n: n, decay: decay, resetG: resetG, history: history,
-                               kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
+                accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
                 for syn in first..<(first + 4) {
-                    if finalCall { optimize(syn, intervalGradient[syn], call: 0) }
+                    if finalCall { optimize(syn, intervalGradient![syn], event) }
                     if transmit { input[Int(tgt[syn])] += weights[syn] }
                 }
                 first += 4
             }
         }
         let mask = history.mask
-        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
         let perSynapseZBar = zBarSynapse
         let eps = epsilon
         for syn in first..<rows.upperBound {
@@ -299,7 +422,7 @@ public final class EpropProjection: Projection {
             let kj = kappa[j], krj = kappaReg[j], alphaJ = alphaColumn[j], betaJ = beta[j], rhoJ = rho[j]
             var eb = eBar[syn], ebr = eBarReg[syn], epsilonJ = eps?[syn] ?? 0
             var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient[syn]
+            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
             var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
@@ -323,7 +446,7 @@ public final class EpropProjection: Projection {
                 let dg = h[1] * eb + h[2] * ebr
                 if each {
                     g = dg
-                    apply(&opt, g, iterations: iterations[i], rate: &rate)
+                    apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
                 } else {
                     g = g + dg
                 }
@@ -334,12 +457,12 @@ public final class EpropProjection: Projection {
                 if adaptive { epsilonJ *= pow(rhoJ, Double(decay)) }
                 if perSynapseZBar != nil { zb *= pow(alphaJ, Double(decay)) }
             }
-            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             eBar[syn] = eb
             eBarReg[syn] = ebr
             eps?[syn] = epsilonJ
             perSynapseZBar?[syn] = zb
-            intervalGradient[syn] = g
+            intervalGradient?[syn] = g
             store(syn, opt)
             if transmit { input[j] += opt.weight }
         }
@@ -349,17 +472,18 @@ public final class EpropProjection: Projection {
     /// interval's n entries (accumulate mode, uniform non-adaptive targets), with the decay
     /// applied if due.
     @inline(__always)
-    private func accumulateFour(_ first: Int, begin: Int, n: Int, decay: Int, resetG: Bool, history: EpropHistory,
+    private func accumulateFour(_ first: Int, _ event: PlannedEvent, history: EpropHistory,
                                 kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double) {
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG
         let tgt = connectivity.target
         let r0 = history.ring(Int(tgt[first])), r1 = history.ring(Int(tgt[first + 1]))
         let r2 = history.ring(Int(tgt[first + 2])), r3 = history.ring(Int(tgt[first + 3]))
-        let mask = history.mask, zBarSeq = zBarSequence
+        let mask = history.mask, zBarSeq = zBarSequence + event.sequence
         let oneMinusKappaReg = 1.0 - kappaReg
         var eb = SIMD4(eBar[first], eBar[first + 1], eBar[first + 2], eBar[first + 3])
         var ebr = SIMD4(eBarReg[first], eBarReg[first + 1], eBarReg[first + 2], eBarReg[first + 3])
-        var g = resetG ? SIMD4<Double>() : SIMD4(intervalGradient[first], intervalGradient[first + 1],
-                                                 intervalGradient[first + 2], intervalGradient[first + 3])
+        let gradient = intervalGradient!   // accumulate mode
+        var g = resetG ? SIMD4<Double>() : SIMD4(gradient[first], gradient[first + 1], gradient[first + 2], gradient[first + 3])
         for i in 0..<n {
             let offset = ((begin + i) & mask) &* 3
             let p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, p3 = r3 + offset
@@ -378,21 +502,21 @@ public final class EpropProjection: Projection {
         for lane in 0..<4 {
             eBar[first + lane] = eb[lane]
             eBarReg[first + lane] = ebr[lane]
-            intervalGradient[first + lane] = g[lane]
+            gradient[first + lane] = g[lane]
         }
     }
 
-    private func integrate(source s: Int, stamp ts: Int, flush: Bool, rows: Range<Int>,
-                           readout population: ReadoutPopulation) {
+    private func integrate(_ event: PlannedEvent, rows: Range<Int>, readout population: ReadoutPopulation) {
         let alphaColumn = population.alpha
-        let (begin, n, decay, resetG) = prepareInterval(source: s, stamp: ts, flush: flush, alpha: alphaColumn[0])
+        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
         let mask = history.mask
         let each = optimizer.eachStep, transmit = !flush
         let finalCall = !each && transmit
-        let zBarSeq = zBarSequence, zSeq = zSequence, iterations = plan.iterations
+        let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
         let perSynapseZBar = zBarSynapse
         let tgt = connectivity.target, input = self.input
         for syn in rows {
@@ -400,7 +524,7 @@ public final class EpropProjection: Projection {
             let ring = history.ring(k)
             let alphaK = alphaColumn[k]
             var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient[syn]
+            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
             var opt = optimizerState(syn)
             var rate = 0
             for i in 0..<n {
@@ -414,15 +538,15 @@ public final class EpropProjection: Projection {
                 let dg = ring[(begin + i) & mask] * zBarValue
                 if each {
                     g = dg
-                    apply(&opt, g, iterations: iterations[i], rate: &rate)
+                    apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
                 } else {
                     g = g + dg
                 }
             }
             if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
-            if finalCall { apply(&opt, g, iterations: iterations[0], rate: &rate) }
+            if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             perSynapseZBar?[syn] = zb
-            intervalGradient[syn] = g
+            intervalGradient?[syn] = g
             store(syn, opt)
             if transmit { input[k] += opt.weight }
         }
@@ -430,13 +554,13 @@ public final class EpropProjection: Projection {
 
     @inline(__always)
     private func optimizerState(_ syn: Int) -> SynapseOptimizer {
-        SynapseOptimizer(weight: weights[syn], sum: batchSum[syn], m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+        SynapseOptimizer(weight: weights[syn], sum: batchSum?[syn] ?? 0, m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
     }
 
     @inline(__always)
     private func store(_ syn: Int, _ opt: SynapseOptimizer) {
         weights[syn] = opt.weight
-        batchSum[syn] = opt.sum
+        batchSum?[syn] = opt.sum   // without the array, G is 0 after every call
         if let adamM, let adamV {
             adamM[syn] = opt.m
             adamV[syn] = opt.v
@@ -445,28 +569,20 @@ public final class EpropProjection: Projection {
 
     /// Planned optimizer call with gradient g (spec §9.3).
     @inline(__always)
-    private func apply(_ opt: inout SynapseOptimizer, _ g: Double, iterations: Int32, rate: inout Int) {
+    private func apply(_ opt: inout SynapseOptimizer, _ g: Double, iterations: Int32,
+                       rates: UnsafeMutablePointer<Double>, rate: inout Int) {
         let c = optimizer
-        opt.apply(g, iterations: iterations, rates: plan.rates, rate: &rate, c.kind, batch: Double(c.batchSize),
+        opt.apply(g, iterations: iterations, rates: rates, rate: &rate, c.kind, batch: Double(c.batchSize),
                   beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin, wMax: c.wMax)
     }
 
-    /// Final call `call` of the plan for synapse `syn` with gradient g.
+    /// The event's final (accumulate-mode) optimizer call for synapse `syn` with gradient g.
     @inline(__always)
-    private func optimize(_ syn: Int, _ g: Double, call: Int) {
+    private func optimize(_ syn: Int, _ g: Double, _ event: PlannedEvent) {
         var opt = optimizerState(syn)
         var rate = 0
-        apply(&opt, g, iterations: plan.iterations[call], rate: &rate)
+        apply(&opt, g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate)
         store(syn, opt)
     }
 
-    private func growZBar(_ n: Int) {
-        var cap = zBarCapacity
-        while cap < n { cap *= 2 }
-        zBarSequence.deallocate()
-        zSequence.deallocate()
-        zBarSequence = allocateDoubles(cap)
-        zSequence = allocateDoubles(cap)
-        zBarCapacity = cap
-    }
 }

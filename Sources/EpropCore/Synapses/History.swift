@@ -44,12 +44,25 @@ public final class EpropHistory {
     /// signal and the `learning_signal` recordable still touch.
     public func append(_ t: Int) {
         precondition(t == endStep, "history entries must be appended step by step (got \(t), expected \(endStep))")
-        if t - firstStep + 1 > capacity {
-            let keepFrom = min(oldestNeeded(), t - 2)
-            if keepFrom > firstStep { firstStep = min(keepFrom, t) }
-            if t - firstStep + 1 > capacity { grow(toHold: t - firstStep + 1) }
-        }
+        if t - firstStep + 1 > capacity { try? makeRoom(for: t) }
+        precondition(t - firstStep + 1 <= capacity, "history ring has no room for step \(t)")
         endStep = t + 1
+    }
+
+    /// Makes room for entry t: drops entries no pending interval needs, or grows the ring
+    /// if the memory is available (checked before a step starts, so that running out stops
+    /// the simulation cleanly instead of getting the process killed).
+    func makeRoom(for t: Int) throws(EpropError) {
+        guard t - firstStep + 1 > capacity else { return }
+        let keepFrom = min(oldestNeeded(), t - 2)
+        if keepFrom > firstStep { firstStep = min(keepFrom, t) }
+        guard t - firstStep + 1 > capacity else { return }
+        var newCapacity = capacity
+        while newCapacity < t - firstStep + 1 { newCapacity <<= 1 }
+        newCapacity = max(newCapacity, capacity * 2)
+        try MemoryModel.require(neurons * newCapacity * channels * 8,
+                                for: "the e-prop history (\(neurons) neurons × \(newCapacity) steps; a source silent since step \(firstStep) holds it — set flush_event_send_interval)")
+        grow(toHold: t - firstStep + 1)
     }
 
     /// Pointer to the channels of entry `t` of neuron `j`; `t` must lie in the window.

@@ -8,12 +8,24 @@ public protocol Projection: AnyObject {
     func weight(_ i: Int) -> Double
     /// Sets every weight in storage order (validated by the network).
     func setWeights(_ w: UnsafeBufferPointer<Double>)
-    /// Processes the events of the source population stamped `stamp` (spec §1.3 phase 2).
-    func deliver(_ events: EventList, stamp: Int)
+    /// Neurons in the target population.
+    var targetCount: Int { get }
+    /// Takes the source population's events stamped `stamp` and plans what all synapses of
+    /// a source share (spec §1.3 phase 2; sequential).
+    func planEvents(_ events: EventList, stamp: Int)
+    /// Integrates the planned events into the synapses whose targets lie in `targets` and
+    /// transmits them to those targets; disjoint ranges touch disjoint data (parallel).
+    func integrate(targets: Range<Int>)
 }
 
 extension Projection {
     public var count: Int { connectivity.count }
+
+    /// Processes the events of the source population stamped `stamp`, all targets at once.
+    func deliver(_ events: EventList, stamp: Int) {
+        planEvents(events, stamp: stamp)
+        integrate(targets: 0..<targetCount)
+    }
 
     /// Source neuron of every synapse, in storage order.
     func sources() -> [Int] {
@@ -31,11 +43,11 @@ final class FixedWeights {
     let values: UnsafeMutablePointer<Double>
     let count: Int
 
-    /// Takes the caller's weights into the connectivity's storage order.
-    init(_ weights: UnsafeBufferPointer<Double>, _ connectivity: Connectivity) {
-        count = connectivity.count
+    /// Takes weights given in the connectivity's storage order.
+    init(_ weights: [Double]) {
+        count = weights.count
         values = .allocate(capacity: max(count, 1))
-        for k in 0..<count { values[k] = weights[connectivity.origin[k]] }
+        for k in 0..<count { values[k] = weights[k] }
     }
 
     deinit { values.deallocate() }
@@ -48,18 +60,22 @@ final class FixedWeights {
 final class StaticProjection: Projection {
     let sourcePopulation: Int
     let targetPopulation: Int
+    let targetCount: Int
+    /// The source's events of the current step (valid until the source updates).
+    private var events: EventList?
     var synapseModel: String { "static_synapse" }
     let connectivity: Connectivity
     let weights: FixedWeights
     let input: UnsafeMutablePointer<Double>
 
-    init(source: Int, target: Int, connectivity: Connectivity, weights: UnsafeBufferPointer<Double>,
+    init(source: Int, target: Int, targetCount: Int, connectivity: Connectivity, weights: [Double],
          input: UnsafeMutablePointer<Double>) {
         sourcePopulation = source
         targetPopulation = target
+        self.targetCount = targetCount
         self.connectivity = connectivity
         self.input = input
-        self.weights = FixedWeights(weights, connectivity)
+        self.weights = FixedWeights(weights)
     }
 
     deinit { connectivity.free() }
@@ -67,15 +83,20 @@ final class StaticProjection: Projection {
     func weight(_ i: Int) -> Double { weights.values[i] }
     func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
 
-    func deliver(_ events: EventList, stamp: Int) {
+    func planEvents(_ events: EventList, stamp: Int) { self.events = events }
+
+    func integrate(targets: Range<Int>) {
+        guard let events, events.count > 0 else { return }
         let target = connectivity.target, w = weights.values, input = self.input
+        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
         connectivity.rowStart.withUnsafeBufferPointer { row in
             for e in 0..<events.count {
                 let mult = events.multiplicity[e]
                 guard mult > 0 else { continue }
                 let s = Int(events.ids[e])
+                let rows = whole ? row[s]..<row[s + 1] : connectivity.synapses(of: s, into: targets)
                 for _ in 0..<mult {
-                    for k in row[s]..<row[s + 1] { input[Int(target[k])] += w[k] }
+                    for k in rows { input[Int(target[k])] += w[k] }
                 }
             }
         }
@@ -88,38 +109,41 @@ final class StaticProjection: Projection {
 final class LearningSignalProjection: Projection {
     let sourcePopulation: Int
     let targetPopulation: Int
+    var targetCount: Int { recurrent.size }
     var synapseModel: String { "eprop_learning_signal_connection" }
     let connectivity: Connectivity
     let weights: FixedWeights
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
 
-    init(source: Int, target: Int, connectivity: Connectivity, weights: UnsafeBufferPointer<Double>,
+    init(source: Int, target: Int, connectivity: Connectivity, weights: [Double],
          readouts: ReadoutPopulation, recurrent: RecurrentPopulation) {
         sourcePopulation = source
         targetPopulation = target
         self.connectivity = connectivity
         self.readouts = readouts
         self.recurrent = recurrent
-        self.weights = FixedWeights(weights, connectivity)
+        self.weights = FixedWeights(weights)
     }
 
     deinit { connectivity.free() }
 
     func weight(_ i: Int) -> Double { weights.values[i] }
     func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
-    func deliver(_ events: EventList, stamp: Int) {}
+    func planEvents(_ events: EventList, stamp: Int) {}
+    func integrate(targets: Range<Int>) {}
 
-    /// Spec §1.3 phase 1 at the start of step t.
-    func deliverLearningSignal(step t: Int) {
+    /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`.
+    func deliverLearningSignal(step t: Int, targets: Range<Int>) {
         let entry = t - 2
         let history = recurrent.history
-        guard history.contains(entry) else { return }
+        guard history.contains(entry), !targets.isEmpty else { return }
         let error = readouts.error, target = connectivity.target, b = weights.values
+        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
         connectivity.rowStart.withUnsafeBufferPointer { row in
             for k in 0..<readouts.size {
                 let e = error[k]
-                for syn in row[k]..<row[k + 1] {
+                for syn in whole ? row[k]..<row[k + 1] : connectivity.synapses(of: k, into: targets) {
                     history.entry(Int(target[syn]), entry)[1] += b[syn] * e
                 }
             }

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the engine holds in memory, and what a configuration would need before it is built.
+/// The same per-item costs serve both, so an estimate can be checked against a build.
+public enum MemoryModel {
+    /// Per neuron of a recurrent population (state, derived columns, event lists), bytes.
+    public static let recurrentNeuronBytes = 13 * 8 + 4 + 8 + 8 + 4 + 2 * 8
+    /// Per readout neuron, bytes.
+    public static let readoutNeuronBytes = 9 * 8 + 4
+    /// Per input neuron, bytes.
+    public static let inputNeuronBytes = 4 + 4 + 8 + 8
+    /// Per source of an eprop projection (shared interval and optimizer state), bytes.
+    public static let sourceBytes = 8 * 8 + 1 + 40
+    /// Per static or feedback synapse: target index and weight, bytes.
+    public static let fixedSynapseBytes = 4 + 8
+    /// Per pending input spike, bytes.
+    public static let inputSpikeBytes = 8 + 4
+
+    /// Bytes of one eprop synapse for the optimizer set-up (see EpropProjection).
+    public static func plasticSynapseBytes(adam: Bool, eachStep: Bool, batch: Int, adaptiveTarget: Bool,
+                                           heterogeneousTauM: Bool) -> Int {
+        4 + 8 * (3 + (eachStep ? 0 : 1) + (batch > 1 ? 1 : 0) + (adam ? 2 : 0) + (adaptiveTarget ? 1 : 0)
+                 + (heterogeneousTauM ? 1 : 0))
+    }
+
+    /// Slots of a history ring that keeps `steps` entries (a power of two, at least 64).
+    public static func historySlots(_ steps: Int) -> Int {
+        var slots = 64
+        while slots < steps { slots <<= 1 }
+        return slots
+    }
+
+    /// Steps a target's history must span: the cutoff (automatic flushes consume silent
+    /// sources' intervals beyond it), or 256 steps without one, plus the check period.
+    public static func historySteps(cutoffSteps: Int, flushSteps: Int, eachStep: Bool) -> Int {
+        let automatic = cutoffSteps == Clock.never ? 256 : cutoffSteps + 2
+        let bound = eachStep ? min(flushSteps == Clock.never ? Int.max / 4 : flushSteps + cutoffSteps, Int.max / 4)
+                             : automatic + min(automatic / 4, 64)
+        return min(bound, Int.max / 4)
+    }
+
+    /// Bytes of physical memory available now (MemAvailable), or nil if unknown.
+    public static func availableBytes() -> Int? {
+        guard let file = fopen("/proc/meminfo", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, 256, file) != nil {
+            let text = String(cString: line)
+            if text.hasPrefix("MemAvailable:") {
+                let digits = text.split(separator: " ").compactMap { Int($0) }
+                if let kB = digits.first { return kB * 1024 }
+            }
+        }
+        return nil
+    }
+
+    /// Throws .outOfMemory if `bytes` more would not fit in the memory available now.
+    static func require(_ bytes: Int, for what: String) throws(EpropError) {
+        guard let available = availableBytes(), bytes > available else { return }
+        throw EpropError(.outOfMemory, "\(what): needs about \(gigabytes(bytes)) but only \(gigabytes(available)) of memory are available")
+    }
+
+    static func gigabytes(_ bytes: Int) -> String {
+        let gb = Double(bytes) / 1e9
+        return gb >= 10 ? "\(Int(gb.rounded())) GB" : "\(Double(Int(gb * 100)) / 100) GB"
+    }
+}
+
+extension Network {
+    /// Bytes the engine holds now: neuron state, histories, synapses, per-source state,
+    /// pending inputs and recordings (not the Swift runtime or the caller's arrays).
+    public var memoryBytes: Int {
+        var total = 0
+        for population in populations {
+            switch population {
+            case let p as RecurrentPopulation:
+                total += p.size * MemoryModel.recurrentNeuronBytes + p.history.bytes
+            case let p as ReadoutPopulation:
+                total += p.size * MemoryModel.readoutNeuronBytes + p.history.bytes
+            case let p as InputPopulation:
+                total += p.size * MemoryModel.inputNeuronBytes + p.spikeSteps.count * MemoryModel.inputSpikeBytes
+            default: break
+            }
+        }
+        for projection in projections {
+            total += (projection.connectivity.sources + 1) * 8
+            if let p = projection as? EpropProjection {
+                total += p.count * p.bytesPerSynapse + p.connectivity.sources * MemoryModel.sourceBytes
+            } else {
+                total += projection.count * MemoryModel.fixedSynapseBytes
+            }
+        }
+        for recorder in recorders { total += recorder.bytes }
+        return total
+    }
+
+    /// Bytes of the history rings alone.
+    public var historyBytes: Int {
+        populations.reduce(0) { sum, p in
+            sum + ((p as? RecurrentPopulation)?.history.bytes ?? (p as? ReadoutPopulation)?.history.bytes ?? 0)
+        }
+    }
+}
+
+extension MemoryModel {
+    /// Predicted bytes of a network before it is built, from the same per-item costs the
+    /// engine allocates (`Network.memoryBytes`), with each history ring at the size it
+    /// settles at (cutoff or flush interval).
+    public static func estimate(recurrent: Int, readouts: Int, inputs: Int, plasticSynapses: Int, fixedSynapses: Int,
+                                sources: Int, adam: Bool, eachStep: Bool, batch: Int, cutoffSteps: Int,
+                                flushSteps: Int) -> Int {
+        let steps = historySteps(cutoffSteps: cutoffSteps, flushSteps: flushSteps, eachStep: eachStep)
+        let slots = historySlots(min(steps, 1 << 24))
+        let neurons = recurrent * (recurrentNeuronBytes + slots * 24) + readouts * (readoutNeuronBytes + slots * 8)
+            + inputs * inputNeuronBytes
+        let synapses = plasticSynapses * plasticSynapseBytes(adam: adam, eachStep: eachStep, batch: batch,
+                                                             adaptiveTarget: false, heterogeneousTauM: false)
+            + fixedSynapses * fixedSynapseBytes
+        return neurons + synapses + sources * (sourceBytes + 8)
+    }
+}

@@ -29,13 +29,14 @@ through :mod:`eprop._capi`.
 from __future__ import annotations
 
 import numbers
+import re
 import sys
 import time as _time
 
 import numpy as np
 
 from . import _capi
-from .errors import EpropError, InvalidArgumentError, InvalidStateError, ERR_INVALID_ARGUMENT
+from .errors import BadPropertyError, EpropError, InvalidArgumentError, InvalidStateError, ERR_INVALID_ARGUMENT, ERR_BAD_PROPERTY
 from .models import model_recordables, parameter_info, model_parameters
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
 
@@ -55,6 +56,11 @@ def estimate_memory(n_recurrent: int, n_plastic: int, *, n_readout: int = 0, n_i
         n_sources = n_recurrent + n_input
     return _capi.estimate_memory(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer,
                                  optimize_each_step, batch_size, cutoff_ms, flush_interval_ms, resolution_ms)
+
+
+def _choices(info) -> list:
+    """The names a choice parameter takes, in index order (from its rule text)."""
+    return re.findall(r'"([^"]+)"', info.rule)
 
 
 def optimizer_parameters() -> dict:
@@ -482,10 +488,22 @@ class Population:
                     )
                 strings[name] = value
             elif info is not None and info.kind == "choice":
-                raise InvalidArgumentError(
-                    f"{self.model} parameter {name}: takes a name ({info.rule}), got {value!r}",
-                    ERR_INVALID_ARGUMENT,
-                )
+                if np.ndim(value) != 1 or not all(isinstance(v, str) for v in value):
+                    raise InvalidArgumentError(
+                        f"{self.model} parameter {name}: takes a name or one name per neuron ({info.rule}), got {value!r}",
+                        ERR_INVALID_ARGUMENT,
+                    )
+                if len(value) != self._size:
+                    raise InvalidArgumentError(
+                        f"{name}: per-neuron values need one value per neuron ({self._size}), got {len(value)}",
+                        ERR_INVALID_ARGUMENT,
+                    )
+                choices = _choices(info)
+                unknown = [v for v in value if v not in choices]
+                if unknown:
+                    raise BadPropertyError(f"{self.model} parameter {name}: {info.rule} required, got {unknown[0]!r}",
+                                           ERR_BAD_PROPERTY)
+                arrays[name] = np.array([choices.index(v) for v in value], dtype=np.float64)
             elif np.ndim(value) >= 1 and not isinstance(value, (str, bytes)):
                 arr = np.asarray(value)
                 if arr.dtype.kind not in "biuf" or arr.ndim != 1:
@@ -544,7 +562,12 @@ class Population:
         Per-neuron state such as ``V_m`` is read with :meth:`get_state`."""
         info = parameter_info(self.model, name)
         if info is not None and info.kind == "choice":
-            return _capi.get_parameter_string(self.network._h, self.id, name)
+            try:
+                return _capi.get_parameter_string(self.network._h, self.id, name)
+            except InvalidArgumentError:
+                # Set per neuron: one name per neuron.
+                indices = _capi.get_parameter_array(self.network._h, self.id, name, self._size)
+                return [_choices(info)[int(i)] for i in indices]
         try:
             value = _capi.get_parameter(self.network._h, self.id, name)
         except InvalidArgumentError:

@@ -29,9 +29,9 @@ sections 1.1, 2, 5.4):
   generators onto one neuron add up.
 * parameters keep their NEST names; a list of n values is a per-neuron array (per-node dicts
   of ``per_neuron`` are merged into such arrays); ``f_target`` is given in Hz in both.
-  ``eprop_isi_trace_cutoff`` and ``surrogate_gradient_function`` take one value per eprop
-  population: non-uniform values raise :class:`Untranslatable` (README, "Where eprop differs
-  from NEST, on purpose").
+  ``eprop_isi_trace_cutoff`` takes one value per eprop population: non-uniform values raise
+  :class:`Untranslatable` (README, "Where eprop differs from NEST, on purpose"); per-neuron
+  ``surrogate_gradient_function`` names are passed as a list.
 * multimeters and spike recorders become state and spike recorders, all created before the
   first ``simulate`` (eprop keeps NEST's history bookkeeping, hence
   ``eprop_history_duration`` and the exact ``learning_signal`` recordable, only for neurons
@@ -55,7 +55,7 @@ FEATURES = REPO / "Tests" / "Fixtures" / "nest" / "features"
 
 NEURON_MODELS = ("eprop_iaf", "eprop_iaf_adapt", "eprop_iaf_psc_delta", "eprop_iaf_psc_delta_adapt", "eprop_readout")
 #: Parameters eprop takes once per population (README, "Where eprop differs from NEST").
-UNIFORM_ONLY = ("eprop_isi_trace_cutoff", "surrogate_gradient_function")
+UNIFORM_ONLY = ("eprop_isi_trace_cutoff",)
 #: Per-neuron state (set with set_state / read with get_state).
 STATE_NAMES = ("V_m", "adaptation")
 #: Read-only state that GetStatus may ask for.
@@ -170,7 +170,7 @@ def _set_neuron_params(pop, values: dict, where: str) -> None:
                 if len(v) != n:
                     raise ValueError(f"{where}: {key} has {len(v)} values for {n} neurons")
                 if all(isinstance(x, str) for x in v):
-                    v = _uniform(key, v, where)
+                    v = v[0] if all(x == v[0] for x in v) else list(v)   # one name per neuron
                 else:
                     v = np.asarray(v, dtype=np.float64)
             kwargs[key] = v
@@ -394,6 +394,9 @@ class FeatureNetwork:
             if key in UNIFORM_ONLY:
                 cur = pop.get(key)
                 full = [cur] * n
+            elif key == "surrogate_gradient_function":
+                cur = pop.get(key)
+                full = list(cur) if isinstance(cur, list) else [cur] * n
             elif key in STATE_NAMES:
                 full = pop.get_state(key).tolist()
             else:

@@ -157,3 +157,33 @@ def test_changing_e_l_keeps_absolute_voltages(net, model):
     assert pop.get_state("V_m")[0] == -65.0
     if model != "eprop_readout":
         assert pop.get("V_th") == -55.0
+
+
+def test_per_neuron_surrogate_functions():
+    """Each neuron's ψ follows its own surrogate function (per-neuron choice values)."""
+    functions = ["piecewise_linear", "exponential", "fast_sigmoid_derivative", "arctan_derivative"]
+
+    def psi(per_neuron):
+        net = eprop.Network()
+        inp = net.add_population("input", 1)
+        rec = net.add_population("eprop_iaf", 4, C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.6, t_ref=3.0,
+                                 surrogate_gradient_height=0.5, surrogate_gradient_width=1 / 1.7)
+        rec.set(surrogate_gradient_function=per_neuron)
+        net.connect(inp, rec, "eprop_synapse", pre_ids=[0] * 4, post_ids=[0, 1, 2, 3], weights=[0.3] * 4)
+        inp.set_spike_times([0] * 6, [1.0, 2.0, 3.0, 5.0, 9.0, 11.0])
+        rec_psi = net.record_state(rec, ["surrogate_gradient"])
+        net.simulate(20.0)
+        return rec_psi["surrogate_gradient"]
+
+    mixed = psi(functions)
+    for j, name in enumerate(functions):
+        uniform = psi([name] * 4)
+        assert np.array_equal(mixed[:, j], uniform[:, j]), name
+    assert len({tuple(mixed[:, j]) for j in range(4)}) == 4        # four different traces
+    net = eprop.Network()
+    pop = net.add_population("eprop_iaf_adapt", 2)
+    pop.set(surrogate_gradient_function=["exponential", "arctan_derivative"])
+    assert pop.get("surrogate_gradient_function") == ["exponential", "arctan_derivative"]
+    with pytest.raises(BadPropertyError, match="piecewise_linear"):
+        pop.set(surrogate_gradient_function=["exponential", "nonsense"])
+    assert pop.get("surrogate_gradient_function") == ["exponential", "arctan_derivative"]

@@ -41,7 +41,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, vReset = self.vReset
         let iE = self.iE, beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let bufferInput = self.refractoryInput, tauM = self.tauM, dt = self.dt
-        let sg = surrogate, h = sgHeight, w = sgWidth, current = self.current
+        let current = self.current
         for j in neurons {
             let input = zIn[j]
             zIn[j] = 0
@@ -64,7 +64,7 @@ extension RecurrentPopulation {
                 r[j] -= 1
             }
             let theta = adaptive ? threshold[j] : vTh[j]
-            let psiValue = r[j] > 0 ? 0.0 : sg.value(vj - theta, height: h[j], width: w[j])
+            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta)
             let spiked = spikeDecision(j, dynamic: vj >= theta)
             if spiked {
                 r[j] = Int32(nRef[j])

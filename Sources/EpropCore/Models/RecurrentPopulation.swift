@@ -35,7 +35,6 @@ let adaptationParameters: [ParameterSpec] = [
 
 /// Parameters that must take one value for the whole population, with the reason.
 let uniformRecurrentParameters = [
-    "surrogate_gradient_function": "a name, not a number",
     "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source",
 ]
 
@@ -105,7 +104,8 @@ public final class RecurrentPopulation: NeuronPopulation {
     let store = ColumnStore()
     var alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth, cReg, fTargetPerStep, kappaReg, kappa, beta, rho: Column
     var refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval: Column
-    var surrogate = SurrogateGradient.piecewiseLinear
+    /// ψ of each neuron (index into SurrogateGradient), per neuron or shared.
+    var surrogate: Column
     var cutoffSteps = Clock.never
     var dt = 1.0
 
@@ -132,6 +132,7 @@ public final class RecurrentPopulation: NeuronPopulation {
         (alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth) = (zero, zero, zero, zero, zero, zero, zero, zero, zero)
         (cReg, fTargetPerStep, kappaReg, kappa, beta, rho) = (zero, zero, zero, zero, zero, zero)
         (refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval) = (zero, zero, zero, zero, zero)
+        surrogate = zero
         prepare(clock)
         restartForcedSpikes()
         // The adaptive threshold starts at V_th (reads V_th_adapt = V_th before the first step).
@@ -250,7 +251,7 @@ public final class RecurrentPopulation: NeuronPopulation {
         refractoryInput = p.table.index(of: "refractory_input") != nil ? store.column(p, "refractory_input") : store.constant(0)
         ignoreAndSpike = store.column(p, "ignore_and_spike")
         forcedSpikeInterval = store.column(p, "ignore_and_spike_interval") { Double(clock.steps($0)) }
-        surrogate = SurrogateGradient(rawValue: Int(p.common["surrogate_gradient_function"]))!
+        surrogate = store.column(p, "surrogate_gradient_function")
         cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
         for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
     }
@@ -301,6 +302,12 @@ public final class RecurrentPopulation: NeuronPopulation {
             list.count = 0
         }
         lastStep = t
+    }
+
+    /// ψ of neuron j at distance d from its threshold.
+    @inline(__always)
+    func surrogateGradient(_ j: Int, _ d: Double) -> Double {
+        SurrogateGradient(rawValue: Int(surrogate[j]))!.value(d, height: sgHeight[j], width: sgWidth[j])
     }
 
     /// The spike decision of neuron j: the dynamic condition, or under ignore-and-spike the

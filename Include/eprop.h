@@ -194,7 +194,8 @@ int32_t eprop_set_state(eprop_network *network, int32_t population, const char *
  * Replace the pending spikes of an "input" population: neuron neurons[i] receives a
  * spike_generator spike at times_ms[i] (a multiple of dt, later than the current time) and
  * so fires one step later, as NEST's parrot does. Repeated (neuron, time) pairs give
- * repeated events.
+ * repeated events. Pending spikes at exactly the current time are kept: NEST's generator
+ * has already sent them.
  */
 int32_t eprop_set_spike_times(eprop_network *network, int32_t population,
                               const int64_t *neurons, const double *times_ms, int64_t count);

@@ -47,3 +47,17 @@ import Testing
         #expect(l[t * 2 + 1] == -3 * e[t - 1], "step \(t)")
     }
 }
+
+/// Replacing the pending input spikes keeps those at the current time: NEST's generator
+/// sent them in the previous step, so they still reach the parrot.
+@Test func replacingSpikesKeepsThoseInTransit() throws {
+    let net = try Network(resolution: 1)
+    let input = try net.addPopulation(model: "input", size: 2)
+    let spikes = try net.recordSpikes(input)
+    try net.setSpikes(input, neurons: [0, 1, 1], times: [5, 10, 12])
+    try net.simulate(10)                               // now at 10 ms; neuron 1's spike at 10 is in transit
+    try net.setSpikes(input, neurons: [0], times: [11])
+    try net.simulate(10)
+    #expect(try net.recordedSpikes(spikes).steps == [5, 10, 11])      // 12 was replaced
+    #expect(try net.recordedSpikes(spikes).senders == [0, 1, 0])
+}

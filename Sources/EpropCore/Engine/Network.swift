@@ -134,7 +134,8 @@ public final class Network {
 
     // MARK: Inputs
 
-    /// Replaces the pending spikes of an input population (spike_generator times, ms).
+    /// Replaces the pending spikes of an input population (spike_generator times, ms, all later
+    /// than now); spikes at the current time are already on their way and are kept.
     public func setSpikeTimes(_ id: Int, neurons: UnsafeBufferPointer<Int64>, times: UnsafeBufferPointer<Double>) throws(EpropError) {
         guard let input = try population(id) as? InputPopulation else {
             throw .invalid("population \(id) is \(populations[id].modelName); spike times drive \"input\" populations")
@@ -158,7 +159,7 @@ public final class Network {
             steps[i] = g   // the generator fires in step g − 1; the parrot (our neuron) in step g
             ids[i] = Int32(n)
         }
-        input.setSpikes(steps: steps, neurons: ids)
+        input.setSpikes(steps: steps, neurons: ids, currentStep: currentStep)
     }
 
     public enum ReadoutSignal: Sendable { case target, learningWindow, current }

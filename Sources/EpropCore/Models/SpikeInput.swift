@@ -60,12 +60,22 @@ public final class InputPopulation: NeuronPopulation {
     }
 
     /// Replaces the pending spikes with (step, neuron) pairs, sorted here.
-    func setSpikes(steps: [Int], neurons: [Int32]) {
+    /// Spikes due in step `currentStep` are kept: their spike_generator times equal the
+    /// current time, so in NEST the generator has already sent them (in the previous step)
+    /// and they are on their way to the parrot; new times all lie later.
+    func setSpikes(steps: [Int], neurons: [Int32], currentStep: Int) {
+        var keptSteps: [Int] = [], keptNeurons: [Int32] = []
+        var k = cursor
+        while k < spikeSteps.count && spikeSteps[k] <= currentStep {
+            keptSteps.append(spikeSteps[k])
+            keptNeurons.append(spikeNeurons[k])
+            k += 1
+        }
         let order = (0..<steps.count).sorted {
             steps[$0] != steps[$1] ? steps[$0] < steps[$1] : neurons[$0] < neurons[$1]
         }
-        spikeSteps = order.map { steps[$0] }
-        spikeNeurons = order.map { neurons[$0] }
+        spikeSteps = keptSteps + order.map { steps[$0] }
+        spikeNeurons = keptNeurons + order.map { neurons[$0] }
         cursor = 0
     }
 

@@ -397,13 +397,15 @@ public final class EpropProjection: Projection {
         let tgt = connectivity.target, input = self.input
         var first = rows.lowerBound
         let adaptive = population.model.isAdaptive
-        if !each && !adaptive && zBarSynapse == nil && kappa.isUniform && kappaReg.isUniform {
+        if !each && zBarSynapse == nil && kappa.isUniform && kappaReg.isUniform
+            && (!adaptive || (beta.isUniform && rho.isUniform)) {
             // Four synapses at a time: their ē chains are independent, so SIMD lanes hide
             // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             while first + 4 <= rows.upperBound {
-                accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd)
+                accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd,
+                               adaptive: adaptive, beta: beta[0], rho: rho[0])
                 for syn in first..<(first + 4) {
                     if finalCall { optimize(syn, intervalGradient![syn], event) }
                     if transmit { input[Int(tgt[syn])] += weights[syn] }
@@ -473,7 +475,8 @@ public final class EpropProjection: Projection {
     /// applied if due.
     @inline(__always)
     private func accumulateFour(_ first: Int, _ event: PlannedEvent, history: EpropHistory,
-                                kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double) {
+                                kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double,
+                                adaptive: Bool, beta: Double, rho: Double) {
         let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG
         let tgt = connectivity.target
         let r0 = history.ring(Int(tgt[first])), r1 = history.ring(Int(tgt[first + 1]))
@@ -484,13 +487,25 @@ public final class EpropProjection: Projection {
         var ebr = SIMD4(eBarReg[first], eBarReg[first + 1], eBarReg[first + 2], eBarReg[first + 3])
         let gradient = intervalGradient!   // accumulate mode
         var g = resetG ? SIMD4<Double>() : SIMD4(gradient[first], gradient[first + 1], gradient[first + 2], gradient[first + 3])
+        var eps = SIMD4<Double>()
+        let epsilonStore = epsilon
+        if adaptive, let epsilonStore {
+            eps = SIMD4(epsilonStore[first], epsilonStore[first + 1], epsilonStore[first + 2], epsilonStore[first + 3])
+        }
         for i in 0..<n {
             let offset = ((begin + i) & mask) &* 3
             let p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, p3 = r3 + offset
             let psi = SIMD4(p0[0], p1[0], p2[0], p3[0])
             let learning = SIMD4(p0[1], p1[1], p2[1], p3[1])
             let reg = SIMD4(p0[2], p1[2], p2[2], p3[2])
-            let e = psi * zBarSeq[i]
+            let e: SIMD4<Double>
+            if adaptive {
+                // e = ψ·(z̄ − β·ε), then ε = ρ·ε + e (spec §8.3), lane by lane.
+                e = psi * (zBarSeq[i] - beta * eps)
+                eps = rho * eps + e
+            } else {
+                e = psi * zBarSeq[i]
+            }
             eb = kappa * eb + e
             ebr = kappaReg * ebr + oneMinusKappaReg * e
             g = g + (learning * eb + reg * ebr)
@@ -498,11 +513,13 @@ public final class EpropProjection: Projection {
         if decay > 0 {
             eb = eb * kappaDecay
             ebr = ebr * kappaRegDecay
+            if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
         for lane in 0..<4 {
             eBar[first + lane] = eb[lane]
             eBarReg[first + lane] = ebr[lane]
             gradient[first + lane] = g[lane]
+            if adaptive { epsilonStore![first + lane] = eps[lane] }
         }
     }
 

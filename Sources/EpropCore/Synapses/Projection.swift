@@ -124,6 +124,7 @@ final class LearningSignalProjection: Projection {
         self.readouts = readouts
         self.recurrent = recurrent
         self.weights = FixedWeights(weights)
+        (incomingStart, incoming, sourceOf) = LearningSignalProjection.transpose(connectivity, targets: recurrent.size)
     }
 
     deinit { connectivity.free() }
@@ -138,15 +139,47 @@ final class LearningSignalProjection: Projection {
         let entry = t - 2
         let history = recurrent.history
         guard history.contains(entry), !targets.isEmpty else { return }
-        let error = readouts.error, target = connectivity.target, b = weights.values
-        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
-        connectivity.rowStart.withUnsafeBufferPointer { row in
-            for k in 0..<readouts.size {
-                let e = error[k]
-                for syn in whole ? row[k]..<row[k + 1] : connectivity.synapses(of: k, into: targets) {
-                    history.entry(Int(target[syn]), entry)[1] += b[syn] * e
+        let error = readouts.error, b = weights.values
+        // Neuron by neuron, adding each readout's B·e in readout order: the same sums in the
+        // same order as NEST's readout-by-readout delivery, with one pass over the history.
+        incomingStart.withUnsafeBufferPointer { start in
+            incoming.withUnsafeBufferPointer { synapses in
+                for j in targets where start[j] < start[j + 1] {
+                    let p = history.entry(j, entry)
+                    var l = p[1]
+                    for k in start[j]..<start[j + 1] {
+                        let syn = Int(synapses[k])
+                        l += b[syn] * error[Int(sourceOf[syn])]
+                    }
+                    p[1] = l
                 }
             }
         }
+    }
+
+    /// The feedback synapses of each recurrent neuron j, incoming[incomingStart[j] ..<
+    /// incomingStart[j+1]], in readout order (then storage order), and each synapse's readout.
+    private let incomingStart: [Int]
+    private let incoming: [Int32]
+    private let sourceOf: [Int32]
+
+    private static func transpose(_ c: Connectivity, targets: Int) -> (start: [Int], synapses: [Int32], source: [Int32]) {
+        var start = [Int](repeating: 0, count: targets + 1)
+        var source = [Int32](repeating: 0, count: c.count)
+        for k in 0..<c.sources {
+            for syn in c.rowStart[k]..<c.rowStart[k + 1] {
+                start[Int(c.target[syn]) + 1] += 1
+                source[syn] = Int32(k)
+            }
+        }
+        for j in 0..<targets { start[j + 1] += start[j] }
+        var fill = start
+        var synapses = [Int32](repeating: 0, count: c.count)
+        for syn in 0..<c.count {   // storage order is readout-major, so each list keeps readout order
+            let j = Int(c.target[syn])
+            synapses[fill[j]] = Int32(syn)
+            fill[j] += 1
+        }
+        return (start, synapses, source)
     }
 }

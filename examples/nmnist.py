@@ -225,7 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--blocklist", type=Path, help="file of blocked pixel indices (default: with --data NEST's "
                         "NMNIST_pixels_blocklist.txt if NEST is installed, else the most active pixels)")
     parser.add_argument("--config", choices=sorted(cl.CONFIGS), default="tutorial",
-                        help="tutorial: NEST's network (150 eprop_iaf); large: 800 eprop_iaf_adapt")
+                        help="tutorial: NEST's network (150 eprop_iaf); large: 300 eprop_iaf, 2 %% recurrent, 2x eta")
     parser.add_argument("--train-samples", type=int, help="size of the training pool (default: all of Train "
                         "minus the validation samples)")
     parser.add_argument("--validation-samples", type=int, default=1000, help="held-out Train samples (default 1000)")
@@ -238,6 +238,7 @@ def main(argv=None) -> int:
                         help="validation groups averaged by the stop criterion (default 8)")
     parser.add_argument("--stop-criterion", type=float, default=0.07, help="stop below this validation error (0.07)")
     parser.add_argument("--seed", type=int, default=1, help="weights, masks and data order (default 1, NEST's)")
+    parser.add_argument("--threads", type=int, default=1, help="threads of the network (default 1)")
     parser.add_argument("--save", type=Path, help="write the trained weights and configuration (.npz)")
     parser.add_argument("--load", type=Path, help="start from weights and configuration saved by --save")
     parser.add_argument("--out", type=Path, default=Path("out"), help="directory for plots (default out)")
@@ -253,7 +254,8 @@ def main(argv=None) -> int:
         connections = None
     train_src, val_src, test_src, pixel_map, what = load_data(args, config.n_in, saved_pixel_map)
     train_only = args.iterations != 0
-    tnet = cl.TutorialNetwork(config, connections, eta=None if train_only else config.eta_test)
+    tnet = cl.TutorialNetwork(config, connections, eta=None if train_only else config.eta_test,
+                              threads=args.threads)
     n_syn = {k: len(p) for k, p in tnet.projections.items()}
     print(f"eprop {eprop.version()}: N-MNIST tutorial ({args.config if args.load is None else args.load}), "
           f"{config.n_in} inputs, {config.n_rec} {config.model}, {config.n_out} readouts; "

@@ -64,9 +64,9 @@ def poisson_source(n: int, n_in: int, seed: int, rate_hz: float = 12.5):
     return src, f"Poisson stand-in ({rate_hz:g} Hz per input, counts per step)"
 
 
-def run_eprop(config, groups, labels, etas, recordables=("V_m", "readout_signal")):
+def run_eprop(config, groups, labels, etas, recordables=("V_m", "readout_signal"), threads=1):
     """Traces, weights, results and wall time of eprop's pipeline on ``groups``."""
-    tnet = cl.TutorialNetwork(config, record_spikes=False)
+    tnet = cl.TutorialNetwork(config, record_spikes=False, threads=threads)
     trace = tnet.network.record_state(tnet.readout, list(recordables))
     results, wall = [], 0.0
     for spikes, lab, eta in zip(groups, labels, etas):
@@ -190,6 +190,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rate-hz", type=float, default=12.5, help="rate of the Poisson stand-in (default 12.5 Hz)")
     parser.add_argument("--model", default="eprop_iaf", help="recurrent model (default eprop_iaf)")
     parser.add_argument("--n-rec", type=int, default=150, help="recurrent neurons (default 150)")
+    parser.add_argument("--threads", type=int, default=1, help="eprop threads (NEST always runs 1; default 1)")
     args = parser.parse_args(argv)
 
     config = cl.CONFIGS["tutorial"].replace(seed=args.seed, model=args.model, n_rec=args.n_rec)
@@ -213,11 +214,11 @@ def main(argv=None) -> int:
     print(f"{n} samples in groups of {gs}, {n_spikes.mean():.0f} input spikes per sample "
           f"(min {n_spikes.min()}, max {n_spikes.max()}); eta per group {', '.join(f'{e:g}' for e in etas)}; "
           f"NEST {nest.__version__} with 1 thread (total_num_virtual_procs=1), "
-          f"eprop {eprop.version()} single-threaded; "
+          f"eprop {eprop.version()} with {args.threads} thread(s); "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", flush=True)
 
     weights0 = cl.connections_from_weights(cl.draw_weights(config))
-    ours = run_eprop(config, groups, glabels, etas)
+    ours = run_eprop(config, groups, glabels, etas, threads=args.threads)
     theirs = run_nest(config, groups, glabels, etas, weights0)
     if ours["dropped_spikes"]:
         print(f"WARNING: eprop dropped {ours['dropped_spikes']} input spikes at group boundaries (no spike-free "

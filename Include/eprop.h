@@ -173,8 +173,10 @@ int32_t eprop_get_parameter_string(const eprop_network *network, int32_t populat
 /**
  * Set parameter `name` per neuron: values[j] for neuron j, `count` = size. Validated for
  * every neuron (the message names the first failing one); state names ("V_m",
- * "adaptation") set per-neuron state. Not for eprop_isi_trace_cutoff or name-valued
- * parameters, which take one value per population.
+ * "adaptation") set per-neuron state. A name-valued parameter such as
+ * surrogate_gradient_function takes indices into the names its rule lists
+ * (eprop_model_parameter_info). Not for eprop_isi_trace_cutoff, which takes one value per
+ * population.
  */
 int32_t eprop_set_parameter_array(eprop_network *network, int32_t population, const char *name,
                                   const double *values, int64_t count);

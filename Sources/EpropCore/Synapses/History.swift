@@ -7,8 +7,10 @@
 /// out [neuron][slot][channel] so the gradient kernel reads one neuron's entries
 /// contiguously. The window [firstStep, endStep) only ever drops entries that no pending
 /// synapse interval still needs (the oldest needed entry is asked of the incoming
-/// projections when the ring is full), so learning is unaffected; the ring grows when a
-/// silent source holds old entries, exactly the case NEST's flush events exist for.
+/// projections when the ring is full), so learning is unaffected. A silent source would
+/// hold old entries — the case NEST's flush events exist for; eprop's automatic flushes
+/// (EpropProjection) consume them in accumulate mode, and growth is checked against the
+/// available memory before a step starts.
 public final class EpropHistory {
     public let neurons: Int
     public let channels: Int

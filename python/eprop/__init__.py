@@ -9,7 +9,10 @@ The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its
   :func:`version`;
 * exceptions, one per status code (:mod:`eprop.errors`);
 * NEST's sine-wave regression task (:mod:`eprop.tasks`, NumPy only) and a ready network
-  for it (:mod:`eprop.sine_waves`).
+  for it (:mod:`eprop.sine_waves`);
+* N-MNIST: the reader and dataset layout (:mod:`eprop.nmnist`), the synthetic
+  saccade-MNIST converter (:mod:`eprop.saccade_mnist`) and NEST's tutorial classification
+  pipeline (:mod:`eprop.classification`).
 
 The library is loaded on first use, so ``import eprop.tasks`` works without it.
 """

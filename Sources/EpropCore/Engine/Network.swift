@@ -9,7 +9,8 @@ public final class Network {
     public private(set) var projections: [Projection] = []
     public let optimizer = OptimizerConfig()
     var deliveryOrder: [Projection] = []
-    var recurrentPopulations: [RecurrentPopulation] { populations.compactMap { $0 as? RecurrentPopulation } }
+    /// The recurrent populations, kept as a list so the step loop allocates nothing.
+    private(set) var recurrentPopulations: [RecurrentPopulation] = []
     /// Threads of the parallel phases (1: no worker threads).
     public private(set) var threads = 1
     var pool: WorkerPool?
@@ -49,7 +50,9 @@ public final class Network {
         }
         try requireNotStarted("add a population")
         try MemoryModel.require(size * (MemoryModel.recurrentNeuronBytes + 64 * 3 * 8), for: "add_population (\(size) neurons)")
-        populations.append(try ModelCatalog.make(model, size: size, clock: clock))
+        let population = try ModelCatalog.make(model, size: size, clock: clock)
+        populations.append(population)
+        if let recurrent = population as? RecurrentPopulation { recurrentPopulations.append(recurrent) }
         return populations.count - 1
     }
 

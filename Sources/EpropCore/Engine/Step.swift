@@ -30,7 +30,7 @@ extension Network {
             for population in populations {
                 if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
             }
-            let recurrent = recurrentPopulations
+            let recurrent = recurrentPopulations   // a stored array: no allocation per step
             run { part in
                 for population in recurrent {
                     population.update(step: t, neurons: slice(population.size, part: part, of: parts),

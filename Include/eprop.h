@@ -294,6 +294,40 @@ int32_t eprop_get_optimizer_parameter(const eprop_network *network, const char *
 int32_t eprop_get_optimizer_string(const eprop_network *network, const char *name,
                                    const char **value /* OUT */);
 
+/* ---- Synapse model defaults (NEST: SetDefaults of a synapse model) --------------------------- */
+
+/**
+ * Set parameters of a plastic synapse model at once, validated as a whole.
+ * "eprop_synapse": its optimizer (as eprop_set_optimizer_parameters).
+ * "eprop_synapse_bsshslm_2020": its own optimizer (same names; batch_size counts update
+ * intervals), average_gradient (0/1) and tau_m_readout (ms, > 0; each connect call takes
+ * the value in effect then).
+ */
+int32_t eprop_set_synapse_parameters(eprop_network *network, const char *synapse_model,
+                                     const char *const *names, const double *values, int64_t count);
+/** name = "type": "gradient_descent" or "adam"; only before synapses of the model exist. */
+int32_t eprop_set_synapse_string(eprop_network *network, const char *synapse_model,
+                                 const char *name, const char *value);
+/** Get a real parameter of a plastic synapse model. */
+int32_t eprop_get_synapse_parameter(const eprop_network *network, const char *synapse_model,
+                                    const char *name, double *value /* OUT */);
+/** Get the optimizer type of a plastic synapse model (static storage). */
+int32_t eprop_get_synapse_string(const eprop_network *network, const char *synapse_model,
+                                 const char *name, const char **value /* OUT */);
+
+/* ---- Kernel parameters of the time-driven baseline (*_bsshslm_2020) --------------------------- */
+
+/**
+ * Set eprop_update_interval (ms, > 0), eprop_learning_window (ms, > 0, ≤ the interval),
+ * eprop_reset_neurons_on_update (0/1); both times multiples of the resolution. Only before
+ * the first simulate call. They pace every *_bsshslm_2020 neuron and synapse.
+ */
+int32_t eprop_set_kernel_parameters(eprop_network *network, const char *const *names,
+                                    const double *values, int64_t count);
+/** Get a kernel parameter. */
+int32_t eprop_get_kernel_parameter(const eprop_network *network, const char *name,
+                                   double *value /* OUT */);
+
 /* ---- Recording --------------------------------------------------------------------------- */
 
 /** Record the spikes of every neuron of `population`. */

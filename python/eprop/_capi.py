@@ -153,6 +153,13 @@ SIGNATURES: dict = {
     "eprop_set_optimizer_string": (c_int32, [_NET, c_char_p, c_char_p]),
     "eprop_get_optimizer_parameter": (c_int32, [_NET, c_char_p, _P_F64]),
     "eprop_get_optimizer_string": (c_int32, [_NET, c_char_p, _P_STR]),
+    # Synapse model defaults and kernel parameters
+    "eprop_set_synapse_parameters": (c_int32, [_NET, c_char_p, _P_STR, F64_IN, c_int64]),
+    "eprop_set_synapse_string": (c_int32, [_NET, c_char_p, c_char_p, c_char_p]),
+    "eprop_get_synapse_parameter": (c_int32, [_NET, c_char_p, c_char_p, _P_F64]),
+    "eprop_get_synapse_string": (c_int32, [_NET, c_char_p, c_char_p, _P_STR]),
+    "eprop_set_kernel_parameters": (c_int32, [_NET, _P_STR, F64_IN, c_int64]),
+    "eprop_get_kernel_parameter": (c_int32, [_NET, c_char_p, _P_F64]),
     # Recording
     "eprop_record_spikes": (c_int32, [_NET, c_int32, _P_I32]),
     "eprop_record_state": (c_int32, [_NET, c_int32, c_char_p, I64_IN, c_int64, _P_I32]),
@@ -731,6 +738,52 @@ def get_optimizer_string(handle, name: str) -> str:
     out = c_char_p()
     check(library().eprop_get_optimizer_string(handle, _bytes(name, "name"), byref(out)))
     return _str(out.value)
+
+
+def set_synapse_parameters(handle, synapse_model: str, names, values) -> None:
+    """eprop_set_synapse_parameters: all of them in one transactional call."""
+    values = f64(values)
+    if values.ndim != 1 or len(values) != len(names):
+        raise ValueError(f"names and values: lengths must match, got {len(names)} and {values.size}")
+    check(library().eprop_set_synapse_parameters(handle, _bytes(synapse_model, "synapse_model"), _names(names),
+                                                 values, len(names)))
+
+
+def set_synapse_string(handle, synapse_model: str, name: str, value: str) -> None:
+    """eprop_set_synapse_string."""
+    check(library().eprop_set_synapse_string(handle, _bytes(synapse_model, "synapse_model"), _bytes(name, "name"),
+                                             _bytes(value, name)))
+
+
+def get_synapse_parameter(handle, synapse_model: str, name: str) -> float:
+    """eprop_get_synapse_parameter."""
+    out = c_double()
+    check(library().eprop_get_synapse_parameter(handle, _bytes(synapse_model, "synapse_model"), _bytes(name, "name"),
+                                                byref(out)))
+    return out.value
+
+
+def get_synapse_string(handle, synapse_model: str, name: str) -> str:
+    """eprop_get_synapse_string."""
+    out = c_char_p()
+    check(library().eprop_get_synapse_string(handle, _bytes(synapse_model, "synapse_model"), _bytes(name, "name"),
+                                             byref(out)))
+    return _str(out.value)
+
+
+def set_kernel_parameters(handle, names, values) -> None:
+    """eprop_set_kernel_parameters: all of them in one transactional call."""
+    values = f64(values)
+    if values.ndim != 1 or len(values) != len(names):
+        raise ValueError(f"names and values: lengths must match, got {len(names)} and {values.size}")
+    check(library().eprop_set_kernel_parameters(handle, _names(names), values, len(names)))
+
+
+def get_kernel_parameter(handle, name: str) -> float:
+    """eprop_get_kernel_parameter."""
+    out = c_double()
+    check(library().eprop_get_kernel_parameter(handle, _bytes(name, "name"), byref(out)))
+    return out.value
 
 
 # ---- Recording ----------------------------------------------------------------------------

@@ -397,6 +397,58 @@ class Network:
         """The optimizer type, ``"gradient_descent"`` or ``"adam"``."""
         return self.get_optimizer("type")
 
+    # -- synapse model defaults and kernel parameters ----------------------------------------
+
+    def set_synapse_defaults(self, synapse_model: str, type: str | None = None, **params) -> None:  # noqa: A002
+        """Set the common properties of a plastic synapse model (NEST: ``SetDefaults``).
+
+        ``"eprop_synapse"``: its optimizer (as :meth:`set_optimizer`).
+        ``"eprop_synapse_bsshslm_2020"``: its own optimizer (same names; ``batch_size``
+        counts update intervals), ``average_gradient`` and ``tau_m_readout`` (ms; each
+        :meth:`connect` takes the value in effect then). Validated as one transaction.
+        """
+        names = list(params)
+        values = [_number(k, v) for k, v in params.items()]
+        old_type = None
+        if type is not None:
+            old_type = _capi.get_synapse_string(self._h, synapse_model, "type")
+            _capi.set_synapse_string(self._h, synapse_model, "type", type)
+        try:
+            if names:
+                _capi.set_synapse_parameters(self._h, synapse_model, names, values)
+        except EpropError:
+            if old_type is not None and old_type != type:
+                _capi.set_synapse_string(self._h, synapse_model, "type", old_type)
+            raise
+
+    def get_synapse_defaults(self, synapse_model: str) -> dict:
+        """Every common property of a plastic synapse model as a dict (bools as bool,
+        ``batch_size`` as int, ``type`` by name)."""
+        out = {}
+        for row in model_parameters(synapse_model):
+            if row.name == "type":
+                out["type"] = _capi.get_synapse_string(self._h, synapse_model, "type")
+                continue
+            value = _capi.get_synapse_parameter(self._h, synapse_model, row.name)
+            out[row.name] = bool(value) if row.kind == "bool" else int(value) if row.name == "batch_size" else value
+        return out
+
+    def set_kernel(self, **params) -> None:
+        """Set the baseline family's kernel parameters (NEST: ``SetKernelStatus``):
+        ``eprop_update_interval`` (ms), ``eprop_learning_window`` (ms, ≤ the interval),
+        ``eprop_reset_neurons_on_update`` (bool). Only before the first :meth:`simulate`."""
+        names = list(params)
+        _capi.set_kernel_parameters(self._h, names, [_number(k, v) for k, v in params.items()])
+
+    @property
+    def kernel_params(self) -> dict:
+        """The baseline family's kernel parameters as a dict."""
+        out = {}
+        for row in model_parameters("kernel"):
+            value = _capi.get_kernel_parameter(self._h, row.name)
+            out[row.name] = bool(value) if row.kind == "bool" else value
+        return out
+
     # -- recording ---------------------------------------------------------------------------
 
     @property

@@ -90,6 +90,8 @@ extension Network {
             total += (projection.connectivity.sources + 1) * 8
             if let p = projection as? EpropProjection {
                 total += p.count * p.bytesPerSynapse + p.connectivity.sources * MemoryModel.sourceBytes
+            } else if let p = projection as? BsshslmProjection {
+                total += p.count * p.bytesPerSynapse + p.connectivity.sources * MemoryModel.sourceBytes
             } else {
                 total += projection.count * MemoryModel.fixedSynapseBytes
             }

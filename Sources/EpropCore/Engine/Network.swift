@@ -8,6 +8,11 @@ public final class Network {
     public private(set) var populations: [NeuronPopulation] = []
     public private(set) var projections: [Projection] = []
     public let optimizer = OptimizerConfig()
+    /// Common properties of eprop_synapse_bsshslm_2020 (its own optimizer, average_gradient,
+    /// tau_m_readout).
+    public let baselineSynapse = BaselineSynapseConfig()
+    /// Kernel parameters of the baseline family (KernelParameters.swift).
+    public internal(set) var kernel = KernelParameters.table.defaults()
     var deliveryOrder: [Projection] = []
     /// The recurrent populations, kept as a list so the step loop allocates nothing.
     private(set) var recurrentPopulations: [RecurrentPopulation] = []
@@ -179,6 +184,8 @@ public final class Network {
             }
         } else if readout == nil {
             throw .invalid("population \(id) is \(pop.modelName); a \(name) drives \"eprop_readout\" populations")
+        } else if signal == .learningWindow && readout!.isBaseline {
+            throw .invalid("population \(id) is eprop_readout_bsshslm_2020: its learning window is the kernel parameter eprop_learning_window")
         }
         guard neurons == pop.size else {
             throw .invalid("n_neurons: must equal the population size \(pop.size), got \(neurons)")
@@ -241,6 +248,7 @@ public final class Network {
         let perSynapse = synapseModel == "eprop_synapse"
             ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, eachStep: optimizer.eachStep,
                                               batch: optimizer.batchSize, adaptiveTarget: true, heterogeneousTauM: false)
+            : synapseModel == "eprop_synapse_bsshslm_2020" ? (baselineSynapse.optimizer.kind == .adam ? 44 : 28)
             : MemoryModel.fixedSynapseBytes
         // Construction holds the order (8 B) and the sorted weights (8 B) besides the synapses.
         try MemoryModel.require(pre.count * (perSynapse + 16) + source.size * MemoryModel.sourceBytes,
@@ -248,7 +256,7 @@ public final class Network {
         let delaySteps = clock.gridStep(delay)
         let projection: Projection
         switch synapseModel {
-        case "eprop_synapse", "static_synapse":
+        case "eprop_synapse", "static_synapse", "eprop_synapse_bsshslm_2020":
             guard source is InputPopulation || source is RecurrentPopulation else {
                 throw .illegal("\(synapseModel) from \(source.modelName): the source must emit spikes (input or a recurrent e-prop model)")
             }
@@ -257,7 +265,24 @@ public final class Network {
             }
             let (connectivity, order) = Connectivity.build(sources: source.size, pre: pre, post: post)
             let weights = Connectivity.inStorageOrder(weights, order)
-            if synapseModel == "static_synapse" {
+            if synapseModel == "eprop_synapse_bsshslm_2020" {
+                let kind: BsshslmProjection.Target
+                if let recurrent = target as? RecurrentPopulation, recurrent.model.isBaseline {
+                    kind = .recurrent(recurrent)
+                    for i in 0..<post.count { recurrent.indegree[Int(post[i])] += 1 }
+                } else if let readout = target as? ReadoutPopulation, readout.isBaseline {
+                    kind = .readout(readout)
+                    for i in 0..<post.count { readout.indegree[Int(post[i])] += 1 }
+                } else {
+                    connectivity.free()
+                    throw .illegal("eprop_synapse_bsshslm_2020 onto \(target.modelName): the target must be a baseline e-prop neuron ("
+                        + RecurrentModel.baseline.map(\.name).joined(separator: ", ") + ", eprop_readout_bsshslm_2020)")
+                }
+                baselineSynapse.optimizer.locked = true
+                projection = BsshslmProjection(source: prePopulation, targetPopulation: postPopulation, target: kind,
+                                               connectivity: connectivity, weights: weights, config: baselineSynapse,
+                                               input: target.spikeInput!, interval: updateIntervalSteps)
+            } else if synapseModel == "static_synapse" {
                 guard let input = target.spikeInput else {
                     throw .illegal("static_synapse onto \(target.modelName): the target does not take spikes")
                 }
@@ -265,28 +290,29 @@ public final class Network {
                                               connectivity: connectivity, weights: weights, input: input)
             } else {
                 let kind: EpropProjection.Target
-                if let recurrent = target as? RecurrentPopulation {
+                if let recurrent = target as? RecurrentPopulation, !recurrent.model.isBaseline {
                     kind = .recurrent(recurrent)
                     for i in 0..<post.count { recurrent.indegree[Int(post[i])] += 1 }
-                } else if let readout = target as? ReadoutPopulation {
+                } else if let readout = target as? ReadoutPopulation, !readout.isBaseline {
                     kind = .readout(readout)
                     for i in 0..<post.count { readout.indegree[Int(post[i])] += 1 }
                 } else {
                     connectivity.free()
-                    throw .illegal("eprop_synapse onto \(target.modelName): the target must be an e-prop neuron ("
-                        + RecurrentModel.allCases.map(\.name).joined(separator: ", ") + ", eprop_readout)")
+                    throw .illegal("eprop_synapse onto \(target.modelName): the target must be an event-driven e-prop neuron ("
+                        + RecurrentModel.eventDriven.map(\.name).joined(separator: ", ") + ", eprop_readout; "
+                        + "baseline models take eprop_synapse_bsshslm_2020)")
                 }
                 optimizer.locked = true
                 projection = EpropProjection(source: prePopulation, targetPopulation: postPopulation, target: kind,
                                              connectivity: connectivity, weights: weights, optimizer: optimizer,
                                              input: target.spikeInput!)
             }
-        case "eprop_learning_signal_connection":
+        case "eprop_learning_signal_connection", "eprop_learning_signal_connection_bsshslm_2020":
             guard let readouts = source as? ReadoutPopulation else {
-                throw .illegal("eprop_learning_signal_connection from \(source.modelName): the source must be an eprop_readout")
+                throw .illegal("\(synapseModel) from \(source.modelName): the source must be an eprop_readout or eprop_readout_bsshslm_2020")
             }
             guard let recurrent = target as? RecurrentPopulation else {
-                throw .illegal("eprop_learning_signal_connection onto \(target.modelName): the target must be a recurrent e-prop neuron ("
+                throw .illegal("\(synapseModel) onto \(target.modelName): the target must be a recurrent e-prop neuron ("
                 + RecurrentModel.allCases.map(\.name).joined(separator: ", ") + ")")
             }
             guard delaySteps != nil, delay >= clock.dt else {
@@ -296,7 +322,7 @@ public final class Network {
             let feedback = LearningSignalProjection(source: prePopulation, target: postPopulation,
                                                     connectivity: connectivity,
                                                     weights: Connectivity.inStorageOrder(weights, order),
-                                                    readouts: readouts, recurrent: recurrent)
+                                                    readouts: readouts, recurrent: recurrent, synapseModel: synapseModel)
             learningSignals.append(feedback)
             projection = feedback
         default:
@@ -330,9 +356,10 @@ public final class Network {
         for i in 0..<w.count where !w[i].isFinite {
             throw .invalid("weights[\(i)]: must be finite, got \(fmt(w[i]))")
         }
-        if p is EpropProjection {
-            for i in 0..<w.count where w[i] < optimizer.wMin || w[i] > optimizer.wMax {
-                throw .badProperty("weights[\(i)]: eprop_synapse weights must lie in [Wmin, Wmax] = [\(fmt(optimizer.wMin)), \(fmt(optimizer.wMax))], got \(fmt(w[i]))")
+        if p is EpropProjection || p is BsshslmProjection {
+            let bounds = p is EpropProjection ? optimizer : baselineSynapse.optimizer
+            for i in 0..<w.count where w[i] < bounds.wMin || w[i] > bounds.wMax {
+                throw .badProperty("weights[\(i)]: \(p.synapseModel) weights must lie in [Wmin, Wmax] = [\(fmt(bounds.wMin)), \(fmt(bounds.wMax))], got \(fmt(w[i]))")
             }
         }
         p.setWeights(w)
@@ -427,13 +454,18 @@ public final class Network {
         guard let steps = clock.gridStep(duration), steps >= 0, duration >= 0 else {
             throw .invalid("duration_ms: must be a non-negative multiple of the resolution \(fmt(clock.dt)) ms, got \(fmt(duration))")
         }
+        try prepareBaseline()
         prepare()
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
         for i in 0..<steps {
             for population in populations {
                 try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
-                try (population as? ReadoutPopulation)?.history.makeRoom(for: currentStep)
+                if let readout = population as? ReadoutPopulation {
+                    // Baseline readouts write entry t − 1 in step t.
+                    let entry = readout.isBaseline ? currentStep - 1 : currentStep
+                    if entry >= 0 { try readout.history.makeRoom(for: entry) }
+                }
             }
             step(currentStep)
             currentStep += 1
@@ -454,7 +486,11 @@ public final class Network {
         for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
-            let ask: () -> Int = { incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) } }
+            let baseline = projections.compactMap { $0 as? BsshslmProjection }.filter { $0.targetPopulation == id }
+            let ask: () -> Int = {
+                min(incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) },
+                    baseline.reduce(Int.max) { min($0, $1.oldestPendingEntry()) })
+            }
             if let recurrent = population as? RecurrentPopulation {
                 recurrent.history.oldestNeeded = ask
             } else if let readout = population as? ReadoutPopulation {

@@ -49,7 +49,9 @@ public final class ReadoutPopulation: NeuronPopulation {
     )
 
     public let size: Int
-    public var modelName: String { "eprop_readout" }
+    /// False: eprop_readout; true: the baseline eprop_readout_bsshslm_2020 (spec §10.4).
+    public let isBaseline: Bool
+    public var modelName: String { isBaseline ? "eprop_readout_bsshslm_2020" : "eprop_readout" }
     public private(set) var neuronParameters: NeuronParameters
     public var parameters: ParameterSet { neuronParameters.common }
     public let events: EventList
@@ -79,13 +81,27 @@ public final class ReadoutPopulation: NeuronPopulation {
     var alpha, pI, vMin, iE, eL: Column
     var cutoffSteps = Clock.never
     var dt = 1.0
+    // Baseline (spec §10.4): spike input factor, loss (0 MSE, 1 cross-entropy), u of this
+    // and the previous step, and the kernel's interval settings (set before simulating).
+    var pZ: Column
+    var loss = 0
+    let unnormalized: UnsafeMutablePointer<Double>
+    let previousUnnormalized: UnsafeMutablePointer<Double>
+    var updateInterval = 1000, learningWindow = 1000
+    var resetOnUpdate = true
 
-    public init(size: Int) {
+    public init(size: Int, baseline: Bool = false) {
         self.size = size
-        neuronParameters = NeuronParameters(table: ReadoutPopulation.table, size: size, uniform: [
-            "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source"])
+        isBaseline = baseline
+        neuronParameters = baseline
+            ? NeuronParameters(table: EpropReadoutBsshslm.table, size: size, uniform: [
+                "loss": "the softmax normalises over the whole population"])
+            : NeuronParameters(table: ReadoutPopulation.table, size: size, uniform: [
+                "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source"])
         let zero = store.constant(0)
-        (alpha, pI, vMin, iE, eL) = (zero, zero, zero, zero, zero)
+        (alpha, pI, vMin, iE, eL, pZ) = (zero, zero, zero, zero, zero, zero)
+        unnormalized = allocateDoubles(size)
+        previousUnnormalized = allocateDoubles(size)
         events = EventList(capacity: 0)
         history = EpropHistory(neurons: size, channels: 1)
         v = allocateDoubles(size); iIn = allocateDoubles(size); zIn = allocateDoubles(size)
@@ -96,7 +112,9 @@ public final class ReadoutPopulation: NeuronPopulation {
     }
 
     deinit {
-        for p in [v, iIn, zIn, target, window, error, readoutSignal, targetSignal, current] { p.deallocate() }
+        for p in [v, iIn, zIn, target, window, error, readoutSignal, targetSignal, current, unnormalized, previousUnnormalized] {
+            p.deallocate()
+        }
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
@@ -115,12 +133,14 @@ public final class ReadoutPopulation: NeuronPopulation {
     }
 
     public func setState(_ name: String, _ values: UnsafeBufferPointer<Double>) throws(EpropError) {
-        guard name == "V_m" else { throw .unknown("eprop_readout: settable state is V_m, not \(name)") }
+        guard name == "V_m" else { throw .unknown("\(modelName): settable state is V_m, not \(name)") }
         try setParameters([], arrays: [("V_m", Array(values))])
     }
 
     public var recordables: [String] {
-        ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration"]
+        isBaseline
+            ? ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration", "readout_signal_unnorm"]
+            : ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration"]
     }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
@@ -129,6 +149,7 @@ public final class ReadoutPopulation: NeuronPopulation {
         case 1: return readoutSignal[j]
         case 2: return targetSignal[j]
         case 3: return error[j]
+        case 5: return unnormalized[j]
         default:
             guard let books = bookkeeping[j] else { return .nan }
             return Double(books.count) * dt
@@ -145,11 +166,29 @@ public final class ReadoutPopulation: NeuronPopulation {
         vMin = store.column(p, "V_min", "E_L") { $0 - $1 }
         iE = store.column(p, "I_e")
         eL = store.column(p, "E_L")
+        if isBaseline {
+            pZ = store.column(p, "regular_spike_arrival", "tau_m") { regular, tauM in regular != 0 ? 1.0 : 1.0 - exp(-dtValue / tauM) }
+            loss = Int(p.common["loss"])
+            cutoffSteps = Clock.never
+            return
+        }
+        pZ = store.constant(1)
         cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
         for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
     }
 
     public func update(step t: Int) {
+        if isBaseline {
+            if (t - EpropReadoutBsshslm.shift) % updateInterval == 0 {
+                for books in bookkeeping.values { books.eraseUnmarkedIntervals(interval: updateInterval) }
+            }
+            for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t - 1) }
+            targetSchedule.advance(to: t, current: target, neurons: size)
+            currentSchedule.advance(to: t, current: current, neurons: size)
+            updateBsshslm(step: t)
+            lastStep = t
+            return
+        }
         history.append(t)
         for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
         targetSchedule.advance(to: t, current: target, neurons: size)

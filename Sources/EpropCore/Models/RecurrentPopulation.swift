@@ -42,6 +42,8 @@ let uniformRecurrentParameters = [
 /// an update kernel; the adaptive variants reuse their base kernel with adaptation on.
 public enum RecurrentModel: CaseIterable, Sendable {
     case iaf, iafAdapt, pscDelta, pscDeltaAdapt
+    /// The time-driven baseline family (spec §10).
+    case iafBsshslm, iafAdaptBsshslm
 
     public var name: String {
         switch self {
@@ -49,6 +51,8 @@ public enum RecurrentModel: CaseIterable, Sendable {
         case .iafAdapt: return "eprop_iaf_adapt"
         case .pscDelta: return "eprop_iaf_psc_delta"
         case .pscDeltaAdapt: return "eprop_iaf_psc_delta_adapt"
+        case .iafBsshslm: return "eprop_iaf_bsshslm_2020"
+        case .iafAdaptBsshslm: return "eprop_iaf_adapt_bsshslm_2020"
         }
     }
 
@@ -58,10 +62,23 @@ public enum RecurrentModel: CaseIterable, Sendable {
         case .iafAdapt: return EpropIafAdapt.table
         case .pscDelta: return EpropIafPscDelta.table
         case .pscDeltaAdapt: return EpropIafPscDeltaAdapt.table
+        case .iafBsshslm: return EpropIafBsshslm.table
+        case .iafAdaptBsshslm: return EpropIafBsshslm.adaptTable
         }
     }
 
-    public var isAdaptive: Bool { self == .iafAdapt || self == .pscDeltaAdapt }
+    public var isAdaptive: Bool { self == .iafAdapt || self == .pscDeltaAdapt || self == .iafAdaptBsshslm }
+
+    /// A model of the time-driven baseline family (`*_bsshslm_2020`, spec §10).
+    public var isBaseline: Bool { self == .iafBsshslm || self == .iafAdaptBsshslm }
+
+    /// The event-driven models (targets of eprop_synapse).
+    public static let eventDriven: [RecurrentModel] = [.iaf, .iafAdapt, .pscDelta, .pscDeltaAdapt]
+    /// The baseline models (targets of eprop_synapse_bsshslm_2020).
+    public static let baseline: [RecurrentModel] = [.iafBsshslm, .iafAdaptBsshslm]
+
+    /// History entry that a learning signal with stamp t reaches: t − lag (spec §6, §10.5).
+    public var learningSignalLag: Int { isBaseline ? 3 : 2 }
 }
 
 /// A population of recurrent e-prop neurons (spec §3): SoA state, the per-step history
@@ -108,6 +125,12 @@ public final class RecurrentPopulation: NeuronPopulation {
     var surrogate: Column
     var cutoffSteps = Clock.never
     var dt = 1.0
+    // Baseline family (spec §10.2): spike input factor P_z, the kernel's interval settings
+    // (set by the network before simulating) and the spikes counted in the current interval.
+    var pZ: Column
+    var updateInterval = 1000
+    var resetOnUpdate = true
+    let intervalSpikes: UnsafeMutablePointer<Int>
 
     public init(model: RecurrentModel, size: Int, clock: Clock = Clock(dt: 1)) {
         self.model = model
@@ -126,6 +149,8 @@ public final class RecurrentPopulation: NeuronPopulation {
         stepsUntilForcedSpike = .allocate(capacity: size)
         stepsUntilForcedSpike.initialize(repeating: 0, count: size)
         current = allocateDoubles(size)
+        intervalSpikes = .allocate(capacity: size)
+        intervalSpikes.initialize(repeating: 0, count: size)
         indegree = Array(repeating: 0, count: size)
         dt = clock.dt
         let zero = store.constant(0)
@@ -133,6 +158,7 @@ public final class RecurrentPopulation: NeuronPopulation {
         (cReg, fTargetPerStep, kappaReg, kappa, beta, rho) = (zero, zero, zero, zero, zero, zero)
         (refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval) = (zero, zero, zero, zero, zero)
         surrogate = zero
+        pZ = zero
         prepare(clock)
         restartForcedSpikes()
         // The adaptive threshold starts at V_th (reads V_th_adapt = V_th before the first step).
@@ -144,6 +170,7 @@ public final class RecurrentPopulation: NeuronPopulation {
         refractory.deallocate()
         lastEvent.deallocate()
         stepsUntilForcedSpike.deallocate()
+        intervalSpikes.deallocate()
     }
 
     public var spikeInput: UnsafeMutablePointer<Double>? { zIn }
@@ -205,9 +232,9 @@ public final class RecurrentPopulation: NeuronPopulation {
         case 0: return v[j] + neuronParameters.value(eLIndex, j)
         case 1: return psi[j]
         case 2:
-            // §7.2: the learning signal of entry lower_bound(t − 2) of NEST's history:
-            // entry t − 2 unless NEST pruned it (known for recorded neurons).
-            var t = lastStep - 2
+            // §7.2: the learning signal of entry lower_bound(t − 2) (baseline: t − 3) of
+            // NEST's history: that entry unless NEST pruned it (known for recorded neurons).
+            var t = lastStep - model.learningSignalLag
             if let books = bookkeeping[j] {
                 guard let held = books.lowerBound(t) else { return 0 }
                 t = held
@@ -238,8 +265,15 @@ public final class RecurrentPopulation: NeuronPopulation {
         sgWidth = store.column(p, "surrogate_gradient_width")
         cReg = store.column(p, "c_reg")
         fTargetPerStep = store.column(p, "f_target") { $0 / 1000.0 * dtValue }
-        kappa = store.column(p, "kappa")
-        kappaReg = store.column(p, "kappa_reg")
+        if model.isBaseline {
+            kappa = store.constant(0)
+            kappaReg = store.constant(0)
+            pZ = store.column(p, "regular_spike_arrival", "tau_m") { regular, tauM in regular != 0 ? 1.0 : 1.0 - exp(-dtValue / tauM) }
+        } else {
+            kappa = store.column(p, "kappa")
+            kappaReg = store.column(p, "kappa_reg")
+            pZ = store.constant(1)
+        }
         flushSteps = store.column(p, "flush_event_send_interval") { $0.isInfinite ? -1 : Double(clock.steps($0)) }
         if model.isAdaptive {
             beta = store.column(p, "adapt_beta")
@@ -252,7 +286,7 @@ public final class RecurrentPopulation: NeuronPopulation {
         ignoreAndSpike = store.column(p, "ignore_and_spike")
         forcedSpikeInterval = store.column(p, "ignore_and_spike_interval") { Double(clock.steps($0)) }
         surrogate = store.column(p, "surrogate_gradient_function")
-        cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
+        cutoffSteps = model.isBaseline ? Clock.never : clock.steps(p.common["eprop_isi_trace_cutoff"])
         for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
     }
 
@@ -273,6 +307,9 @@ public final class RecurrentPopulation: NeuronPopulation {
     func beginStep(_ t: Int) {
         events.count = 0
         history.append(t)
+        if model.isBaseline && (t - EpropIafBsshslm.shift) % updateInterval == 0 {
+            for books in bookkeeping.values { books.eraseUnmarkedIntervals(interval: updateInterval) }
+        }
         for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
         currentSchedule.advance(to: t, current: current, neurons: size)
     }
@@ -285,6 +322,8 @@ public final class RecurrentPopulation: NeuronPopulation {
         case .iafAdapt: updateIaf(step: t, neurons: neurons, events: list, adaptive: true)
         case .pscDelta: updatePscDelta(step: t, neurons: neurons, events: list, adaptive: false)
         case .pscDeltaAdapt: updatePscDelta(step: t, neurons: neurons, events: list, adaptive: true)
+        case .iafBsshslm: updateBsshslm(step: t, neurons: neurons, events: list, adaptive: false)
+        case .iafAdaptBsshslm: updateBsshslm(step: t, neurons: neurons, events: list, adaptive: true)
         }
     }
 

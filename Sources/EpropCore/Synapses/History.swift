@@ -42,8 +42,8 @@ public final class EpropHistory {
     public var bytes: Int { neurons * capacity * channels * 8 }
 
     /// Makes room for entry `t` (= endStep); called once per step before the neurons write
-    /// every channel of their entry t. Keeps at least entries ≥ t − 2, which the learning
-    /// signal and the `learning_signal` recordable still touch.
+    /// every channel of their entry t. Keeps at least entries ≥ t − 3, which the learning
+    /// signal and the `learning_signal` recordable still touch (t − 2; baseline t − 3).
     public func append(_ t: Int) {
         precondition(t == endStep, "history entries must be appended step by step (got \(t), expected \(endStep))")
         if t - firstStep + 1 > capacity { try? makeRoom(for: t) }
@@ -56,7 +56,7 @@ public final class EpropHistory {
     /// the simulation cleanly instead of getting the process killed).
     func makeRoom(for t: Int) throws(EpropError) {
         guard t - firstStep + 1 > capacity else { return }
-        let keepFrom = min(oldestNeeded(), t - 2)
+        let keepFrom = min(oldestNeeded(), t - 3)
         if keepFrom > firstStep { firstStep = min(keepFrom, t) }
         guard t - firstStep + 1 > capacity else { return }
         var newCapacity = capacity

@@ -4,9 +4,9 @@
 /// NEST. Learning never depends on it: the engine's ring (History.swift) holds the values.
 final class HistoryBookkeeping {
     /// NEST's update_history: (time, count) marks of pending synapse intervals, sorted.
-    private(set) var marks: [(time: Int, count: Int)] = []
+    var marks: [(time: Int, count: Int)] = []
     /// Entry times held, as sorted disjoint half-open intervals.
-    private(set) var entries: [(start: Int, end: Int)] = []
+    var entries: [(start: Int, end: Int)] = []
     /// The neuron's eprop_isi_trace_cutoff in steps (set when simulation starts).
     var cutoff: Int
 
@@ -35,7 +35,7 @@ final class HistoryBookkeeping {
     private func contains(_ t: Int) -> Bool { entries.contains { $0.start <= t && t < $0.end } }
 
     /// Removes entries with time in [b, e).
-    private func erase(_ b: Int, _ e: Int) {
+    func erase(_ b: Int, _ e: Int) {
         guard b < e else { return }
         var kept: [(start: Int, end: Int)] = []
         kept.reserveCapacity(entries.count + 1)
@@ -50,7 +50,7 @@ final class HistoryBookkeeping {
         entries = kept
     }
 
-    private func markIndex(_ t: Int) -> Int {
+    func markIndex(_ t: Int) -> Int {
         var lo = 0, hi = marks.count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -103,21 +103,23 @@ final class StaticProjection: Projection {
     }
 }
 
-/// `eprop_learning_signal_connection` (spec §6): feedback weight B_jk from readout k to
-/// recurrent neuron j. At the start of step t it adds B_jk·e_k of the readout's step t − 1
-/// to the learning signal of history entry t − 2; its delay is ignored, as in NEST.
+/// `eprop_learning_signal_connection` (spec §6) and its baseline twin (§10.5): feedback
+/// weight B_jk from readout k to recurrent neuron j. At the start of step t it adds B_jk·e_k
+/// of the readout's step t − 1 to the learning signal of history entry t − 2 (baseline
+/// targets: t − 3); its delay is ignored, as in NEST.
 final class LearningSignalProjection: Projection {
     let sourcePopulation: Int
     let targetPopulation: Int
     var targetCount: Int { recurrent.size }
-    var synapseModel: String { "eprop_learning_signal_connection" }
+    let synapseModel: String
     let connectivity: Connectivity
     let weights: FixedWeights
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
 
     init(source: Int, target: Int, connectivity: Connectivity, weights: [Double],
-         readouts: ReadoutPopulation, recurrent: RecurrentPopulation) {
+         readouts: ReadoutPopulation, recurrent: RecurrentPopulation, synapseModel: String) {
+        self.synapseModel = synapseModel
         sourcePopulation = source
         targetPopulation = target
         self.connectivity = connectivity
@@ -135,8 +137,9 @@ final class LearningSignalProjection: Projection {
     func integrate(targets: Range<Int>) {}
 
     /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`.
+    /// The entry reached depends on the target's family (t − 2; baseline t − 3, §10.5).
     func deliverLearningSignal(step t: Int, targets: Range<Int>) {
-        let entry = t - 2
+        let entry = t - recurrent.model.learningSignalLag
         let history = recurrent.history
         guard history.contains(entry), !targets.isEmpty else { return }
         let error = readouts.error, b = weights.values

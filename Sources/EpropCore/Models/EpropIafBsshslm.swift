@@ -1,0 +1,110 @@
+/// `eprop_iaf_bsshslm_2020` and `eprop_iaf_adapt_bsshslm_2020`: the time-driven e-prop
+/// baseline of Bellec et al. 2020 as NEST keeps it (spec §10.2). With v = V_m − E_L,
+/// T = eprop_update_interval in steps and the interval phase p = (t − 2) mod T:
+///
+///     p == 0:   (reset on) v ← 0, r ← 0, z ← 0 (and a ← 0)
+///     if r > 0: r ← r − 1
+///     v ← P_i·I_in + P_z·z_in + α·v;  v ← v − v_th·z_prev;  v ← max(v, V_min − E_L)
+///     (adapt)   a ← ρ·a + z_prev;  A ← v_th + β·a
+///     ψ ← r > 0 ? 0 : ψ(v − A);  spike if v ≥ A and r == 0: n_spk += 1, r ← n_ref
+///     p == T−1: reg ← c_reg·(n_spk/T − f_target·dt)/T for the interval;  n_spk ← 0
+///
+/// P_z = 1 with `regular_spike_arrival`, else 1 − α. The reset acts one step late and is not
+/// decayed. Learning signals reach history entry stamp − 3 (the readout's normalisation
+/// lag). Flush events and ignore-and-spike work as in the event-driven models.
+enum EpropIafBsshslm {
+    /// Shift of the interval phase for recurrent neurons: offset_gen + delay_in_rec.
+    static let shift = 2
+
+    static let baselineParameters: [ParameterSpec] = [
+        ParameterSpec("c_reg", 0.0, .atLeast(0), doc: "Firing-rate regularisation coefficient (per update interval)."),
+        ParameterSpec("f_target", unit: "Hz", 10.0, .atLeast(0),
+                      doc: "Target firing rate of the regularisation (read back in Hz; NEST reads back spikes/ms)."),
+        ParameterSpec("regular_spike_arrival", 1, .bool,
+                      doc: "1: a spike adds its weight to V_m; 0: it adds (1 − exp(−dt/τ_m))·weight."),
+        ParameterSpec("surrogate_gradient_function", 0, .choice(SurrogateGradient.names),
+                      doc: "Pseudo-derivative ψ of the spike non-linearity (spec §4)."),
+        ParameterSpec("surrogate_gradient_height", 0.3, .greaterThan(0), doc: "Height h of ψ."),
+        ParameterSpec("surrogate_gradient_width", 1.0, .greaterThan(0), doc: "Width w of ψ (mV)."),
+        ParameterSpec("flush_event_send_interval", unit: "ms", .infinity, .greaterThan(0), infinite: true,
+                      doc: "A silent neuron sends a flush event this long after its last event (≥ eprop_update_interval)."),
+        ParameterSpec("ignore_and_spike", 0, .bool,
+                      doc: "Ignore the spike condition and spike on a fixed schedule instead (for controlled benchmarks)."),
+        ParameterSpec("ignore_and_spike_offset", unit: "ms", 1.0, .greaterThan(0),
+                      doc: "First forced spike this long after creation or after the offset is set."),
+        ParameterSpec("ignore_and_spike_interval", unit: "ms", 100.0, .greaterThan(0), doc: "Interval between forced spikes."),
+    ]
+
+    static let table = ParameterTable(owner: "eprop_iaf_bsshslm_2020",
+                                      specs: EpropIaf.neuronParameters + baselineParameters,
+                                      crossRules: [EpropIaf.thresholdRule])
+
+    static let adaptTable = ParameterTable(owner: "eprop_iaf_adapt_bsshslm_2020",
+                                           specs: EpropIaf.neuronParameters + adaptationParameters + baselineParameters,
+                                           crossRules: [EpropIaf.thresholdRule])
+}
+
+extension RecurrentPopulation {
+    /// The baseline kernel for step t; `adaptive` adds the adaptive threshold.
+    func updateBsshslm(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
+        let interval = updateInterval
+        let phase = (t - EpropIafBsshslm.shift) % interval   // C-style remainder, as NEST
+        let resetNow = phase == 0 && resetOnUpdate
+        let closeInterval = phase == interval - 1
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
+        let a = self.adaptation, threshold = self.thresholdAdapt, spikeCount = self.intervalSpikes
+        let alpha = self.alpha, pI = self.pI, pZ = self.pZ, vTh = self.vTh, vMin = self.vMin, iE = self.iE
+        let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
+        let cReg = self.cReg, fTarget = self.fTargetPerStep
+        let current = self.current, history = self.history, lastEvent = self.lastEvent, flushSteps = self.flushSteps
+        let intervalSteps = Double(interval)
+        for j in neurons {
+            if resetNow {
+                v[j] = 0
+                r[j] = 0
+                z[j] = 0
+                if adaptive { a[j] = 0 }
+            }
+            if r[j] > 0 { r[j] -= 1 }
+            var vj = pI[j] * iIn[j] + pZ[j] * zIn[j] + alpha[j] * v[j]
+            zIn[j] = 0
+            vj -= vTh[j] * z[j]
+            vj = max(vj, vMin[j])
+            var theta = vTh[j]
+            if adaptive {
+                a[j] = rho[j] * a[j] + z[j]
+                theta = vTh[j] + beta[j] * a[j]
+                threshold[j] = theta
+            }
+            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta)
+            let spiked = spikeDecision(j, dynamic: vj >= theta && r[j] == 0)
+            if spiked {
+                spikeCount[j] += 1
+                r[j] = Int32(nRef[j])
+                list.append(j, 1)
+                lastEvent[j] = t
+            } else {
+                let flush = flushSteps[j]
+                if lastEvent[j] > 0 && flush >= 0 && Double(t - lastEvent[j]) >= flush {
+                    list.append(j, 0)
+                    lastEvent[j] = t
+                }
+            }
+            z[j] = spiked ? 1 : 0
+            v[j] = vj
+            psi[j] = psiValue
+            let entry = history.entry(j, t)
+            entry[0] = psiValue
+            entry[1] = 0
+            // The interval's regularisation is kept in the reg channel of its last entry.
+            if closeInterval {
+                let fAverage = Double(spikeCount[j]) / intervalSteps
+                entry[2] = cReg[j] * (fAverage - fTarget[j]) / intervalSteps
+                spikeCount[j] = 0
+            } else {
+                entry[2] = 0
+            }
+            iIn[j] = current[j] + iE[j]
+        }
+    }
+}

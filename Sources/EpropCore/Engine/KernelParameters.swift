@@ -7,13 +7,13 @@ enum KernelParameters {
             ParameterSpec("eprop_update_interval", unit: "ms", 1000.0, .greaterThan(0),
                           doc: "Length T of an update interval (a training sequence) of the baseline family."),
             ParameterSpec("eprop_learning_window", unit: "ms", 1000.0, .greaterThan(0),
-                          doc: "The last part of each update interval in which baseline readouts produce errors (≤ T)."),
+                          doc: "The last part of each update interval in which baseline readouts produce errors (≤ T when set)."),
             ParameterSpec("eprop_reset_neurons_on_update", 1, .bool,
                           doc: "1: baseline neurons reset V_m, refractoriness, spike and adaptation at each interval start."),
         ],
-        crossRules: [CrossRule("eprop_learning_window ≤ eprop_update_interval") {
-            $0["eprop_learning_window"] > $0["eprop_update_interval"]
-        }]
+        // As in NEST, the window is checked against the interval only when it is set: a
+        // shorter interval set alone leaves the window (then covering whole intervals).
+        crossRules: []
     )
 }
 
@@ -24,6 +24,11 @@ extension Network {
             throw .state("cannot set kernel parameters after simulation has started (at \(fmt(time)) ms)")
         }
         let updated = try kernel.setting(changes)
+        if changes.contains(where: { $0.0 == "eprop_learning_window" })
+            && updated["eprop_learning_window"] > updated["eprop_update_interval"] {
+            throw .badProperty("kernel parameter eprop_learning_window (ms): eprop_learning_window ≤ eprop_update_interval "
+                + "(\(fmt(updated["eprop_update_interval"])) ms) required, got \(fmt(updated["eprop_learning_window"]))")
+        }
         for name in ["eprop_update_interval", "eprop_learning_window"] {
             guard clock.gridStep(updated[name]) != nil else {
                 throw .badProperty("kernel parameter \(name): must be a multiple of the resolution \(fmt(clock.dt)) ms, got \(fmt(updated[name]))")

@@ -408,7 +408,7 @@ public final class Network {
             }
             return   // learning_signal then reads entry t − 2 of the engine's history
         }
-        let cutoff = clock.steps(pop.parameters["eprop_isi_trace_cutoff"])
+        let cutoff = pop.parameters.has("eprop_isi_trace_cutoff") ? clock.steps(pop.parameters["eprop_isi_trace_cutoff"]) : Clock.never
         for j in missing {
             if let recurrent { recurrent.bookkeeping[j] = HistoryBookkeeping(cutoffSteps: cutoff) }
             if let readout { readout.bookkeeping[j] = HistoryBookkeeping(cutoffSteps: cutoff) }

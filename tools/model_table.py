@@ -31,8 +31,11 @@ def _value(row):
 def table() -> str:
     import eprop
     lines = []
-    for model in eprop.models() + ["eprop_synapse"]:
-        title = "optimizer (common to all eprop_synapse)" if model == "eprop_synapse" else model
+    titles = {"eprop_synapse": "optimizer (common to all eprop_synapse)",
+              "eprop_synapse_bsshslm_2020": "eprop_synapse_bsshslm_2020 (common properties: its optimizer and own parameters)",
+              "kernel": "kernel parameters of the baseline family (Network.set_kernel)"}
+    for model in eprop.models() + list(titles):
+        title = titles.get(model, model)
         lines.append(f"#### `{title}`")
         lines.append("")
         recordables = eprop.model_recordables(model)

@@ -48,13 +48,17 @@ struct RateSchedule {
 /// m = max_j V_j, which is mathematically identical and never overflows.
 ///
 /// * The softmax always runs over every readout of the population, whatever its λ; λ only
-///   masks each readout's own signals (e_k = (π_k − y*_k)·λ_k). So with λ uniform over the
-///   readouts in a step and targets y* that sum to 1 (one-hot), e_k = ∂L/∂V_k for
-///   L = −Σ_t λ_t Σ_k y*_k,t·log π_k,t, and the readout-weight gradient the eprop_synapse
-///   kernel accumulates, Σ_t e_k,t·z̄_j,t (spec §8.3, z̄ with the readout's α), is exactly
-///   ∂L/∂w_kj: V_k,t is linear in w_kj with ∂V_k,t/∂w_kj = z̄_j,t while the weights are
-///   fixed. With λ differing between readouts of one step, e is the per-readout masked
-///   softmax error, which is not the gradient of any loss.
+///   masks each readout's own signals (e_k = (π_k − y*_k)·λ_k).
+/// * With λ uniform over the readouts in a step and targets y* that sum to 1 (one-hot),
+///   e_k = ∂L/∂V_k for L = −Σ_t λ_t Σ_k y*_k,t·log π_k,t. The readout-weight gradient the
+///   eprop_synapse kernel accumulates, Σ_t e_k,t·z̄_j,t (spec §8.3, z̄ with the readout's
+///   α), is then exactly ∂L/∂w_kj, because V_k,t is linear in w_kj with
+///   ∂V_k,t/∂w_kj = z̄_j,t — as long as the weights do not change within the sum, V_min
+///   does not clamp and eprop_isi_trace_cutoff is +inf (tested against finite differences
+///   of L in python/tests/test_cross_entropy.py). Online updates are e-prop's usual
+///   approximation of this, as with MSE.
+/// * With λ differing between readouts of one step, e is the per-readout masked softmax
+///   error; it is not the gradient of any loss (its Jacobian in V is not symmetric).
 /// * `loss` takes one value for the whole population (the softmax couples its neurons);
 ///   it may change between simulate calls.
 /// * Recordable `readout_signal_unnorm` is the readout before normalisation and window, as

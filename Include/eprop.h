@@ -161,7 +161,11 @@ int32_t eprop_population_model(const eprop_network *network, int32_t population,
  */
 int32_t eprop_set_parameters(eprop_network *network, int32_t population,
                              const char *const *names, const double *values, int64_t count);
-/** Set a parameter that takes a name, e.g. surrogate_gradient_function = "exponential". */
+/**
+ * Set a parameter that takes a name, e.g. surrogate_gradient_function = "exponential", or
+ * eprop_readout's loss = "cross_entropy" (an eprop extension: softmax over the population's
+ * readouts; "mean_squared_error", NEST's, is the default).
+ */
 int32_t eprop_set_parameter_string(eprop_network *network, int32_t population,
                                    const char *name, const char *value);
 /** Get a real or bool parameter (per-neuron state such as "V_m": use eprop_get_state). */
@@ -175,8 +179,8 @@ int32_t eprop_get_parameter_string(const eprop_network *network, int32_t populat
  * every neuron (the message names the first failing one); state names ("V_m",
  * "adaptation") set per-neuron state. A name-valued parameter such as
  * surrogate_gradient_function takes indices into the names its rule lists
- * (eprop_model_parameter_info). Not for eprop_isi_trace_cutoff, which takes one value per
- * population.
+ * (eprop_model_parameter_info). Not for eprop_isi_trace_cutoff or eprop_readout's loss,
+ * which take one value per population.
  */
 int32_t eprop_set_parameter_array(eprop_network *network, int32_t population, const char *name,
                                   const double *values, int64_t count);

@@ -3,7 +3,7 @@
 
 The network of NEST 3.10's ``eprop_supervised_classification_neuromorphic_mnist.py``:
 1196 input neurons (active pixels), 150 ``eprop_iaf`` neurons (25 % of input synapses,
-1 % recurrent), 10 MSE readouts, NEST's weights, masks and parameters, gradient descent
+1 % recurrent), 10 MSE readouts (``--loss cross_entropy``: softmax readouts, an eprop extension), NEST's weights, masks and parameters, gradient descent
 with eta = 5e-3·(1 − κ)² once per spike, 300 ms per sample, continuous dynamics, groups of
 100 samples per simulate call. Training runs until the validation criterion (mean error of
 the last validation groups < 0.07), ``--iterations`` or ``--time-budget``; then every test
@@ -237,6 +237,9 @@ def main(argv=None) -> int:
     parser.add_argument("--early-stop-window", type=int, default=8,
                         help="validation groups averaged by the stop criterion (default 8)")
     parser.add_argument("--stop-criterion", type=float, default=0.07, help="stop below this validation error (0.07)")
+    parser.add_argument("--loss", choices=["mean_squared_error", "cross_entropy"],
+                        help="readout loss (default: the configuration's, NEST's mean_squared_error; cross_entropy "
+                             "is eprop's softmax extension)")
     parser.add_argument("--seed", type=int, default=1, help="weights, masks and data order (default 1, NEST's)")
     parser.add_argument("--threads", type=int, default=1, help="threads of the network (default 1)")
     parser.add_argument("--save", type=Path, help="write the trained weights and configuration (.npz)")
@@ -252,6 +255,8 @@ def main(argv=None) -> int:
     else:
         config = cl.CONFIGS[args.config].replace(seed=args.seed)
         connections = None
+    if args.loss is not None:
+        config = config.replace(loss=args.loss)
     train_src, val_src, test_src, pixel_map, what = load_data(args, config.n_in, saved_pixel_map)
     train_only = args.iterations != 0
     tnet = cl.TutorialNetwork(config, connections, eta=None if train_only else config.eta_test,

@@ -57,5 +57,9 @@ extension Network {
         }
     }
 
+    func setParameterArray(_ population: Int, _ name: String, _ values: [Double]) throws(EpropError) {
+        try values.withUnsafeBufferPointer { (vb) throws(EpropError) in try setParameterArray(population, name, vb) }
+    }
+
     func samples(_ recorder: Int) throws -> (steps: [Int], values: [Double]) { try recordedSamples(recorder) }
 }

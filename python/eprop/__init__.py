@@ -10,6 +10,8 @@ The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its
 * exceptions, one per status code (:mod:`eprop.errors`);
 * NEST's sine-wave regression task (:mod:`eprop.tasks`, NumPy only) and a ready network
   for it (:mod:`eprop.sine_waves`);
+* losses from recorded readout signals, e.g. the cross-entropy of readouts with
+  ``loss="cross_entropy"`` (:mod:`eprop.losses`, NumPy only);
 * N-MNIST: the reader and dataset layout (:mod:`eprop.nmnist`), the synthetic
   saccade-MNIST converter (:mod:`eprop.saccade_mnist`) and NEST's tutorial classification
   pipeline (:mod:`eprop.classification`).
@@ -31,6 +33,7 @@ from .errors import (
     SimulationInterrupted,
     UnknownNameError,
 )
+from . import losses
 from .models import ParameterInfo, model_parameters, model_recordables, models, version
 from .network import Network, Population, Projection, estimate_memory
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
@@ -50,6 +53,7 @@ __all__ = [
     "model_parameters",
     "model_recordables",
     "version",
+    "losses",
     "EpropError",
     "NullArgumentError",
     "InvalidArgumentError",

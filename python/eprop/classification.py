@@ -14,7 +14,8 @@ module rebuilds that pipeline on :class:`eprop.Network`:
   group (iteration) of samples as NEST does and returns the evaluation of the *previous*
   group, which is complete two steps into the next one (the readout window of a sample
   ends two steps after the sample: input latency ``total_offset`` = 2).
-* :func:`evaluate_window`: NEST's per-sample prediction and loss.
+* :func:`evaluate_window`: NEST's per-sample prediction and loss (MSE, or the cross-entropy
+  of readouts with ``TutorialConfig(loss="cross_entropy")``, an eprop extension).
 * :func:`train`, :func:`run_test`: the training loop (seeded shuffling per epoch, eta switched
   between training and evaluation phases, validation on a held-out part of Train with early
   stopping) and the final test with eta = 0 (accuracy, confusion matrix).
@@ -52,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import losses as _losses
 from .network import Network
 
 __all__ = [
@@ -102,6 +104,9 @@ class TutorialConfig:
             c_reg and the learning rate.
         eta_factor: eta_train = eta_factor · s² (NEST: 5e-3, so 5e-7).
         eta_test: learning rate of validation and test phases (0).
+        loss: the readouts' ``loss``: ``"mean_squared_error"`` (NEST's) or
+            ``"cross_entropy"`` (eprop's extension: softmax over the readouts of the same
+            step, error π − y*); it also selects the loss :func:`evaluate_window` reports.
         rec_params, out_params: overrides of the recurrent / readout parameters.
         optimizer: overrides of the optimizer parameters (e.g. ``{"type": "adam"}``).
     """
@@ -120,6 +125,7 @@ class TutorialConfig:
     kappa: float = 0.99
     eta_factor: float = 5e-3
     eta_test: float = 0.0
+    loss: str = "mean_squared_error"
     rec_params: dict = dataclasses.field(default_factory=dict)
     out_params: dict = dataclasses.field(default_factory=dict)
     optimizer: dict = dataclasses.field(default_factory=dict)
@@ -199,8 +205,9 @@ def recurrent_parameters(config: TutorialConfig) -> dict:
 
 
 def readout_parameters(config: TutorialConfig) -> dict:
-    """Readout parameters of spec 11.2, then ``config.out_params``."""
-    params = {"C_m": 1.0, "E_L": 0.0, "eprop_isi_trace_cutoff": 100.0, "I_e": 0.0, "tau_m": 100.0, "V_m": 0.0}
+    """Readout parameters of spec 11.2 with ``loss`` = ``config.loss``, then ``config.out_params``."""
+    params = {"C_m": 1.0, "E_L": 0.0, "eprop_isi_trace_cutoff": 100.0, "I_e": 0.0, "tau_m": 100.0, "V_m": 0.0,
+              "loss": config.loss}
     params.update(config.out_params)
     return params
 
@@ -300,30 +307,40 @@ def connections_from_weights(weights: NetworkWeights) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def evaluate_window(readout: np.ndarray, target: np.ndarray, n_samples: int, steps: int, window: int) -> tuple:
+def evaluate_window(readout: np.ndarray, target: np.ndarray, n_samples: int, steps: int, window: int,
+                    loss: str = "mean_squared_error") -> tuple:
     """NEST's evaluation (spec 11.2) of ``n_samples`` consecutive samples.
 
     Args:
         readout, target: (n_samples · steps, n_out) readout_signal and target_signal, the
             samples of times (T0 + 2, T0 + 2 + n_samples · steps] (sample-aligned).
         window: evaluated last steps of each sample.
+        loss: the readouts' loss. ``"cross_entropy"`` (readout_signal = softmax π, window 1)
+            reports −Σ_k y*_k·log π_k averaged over the window steps (as NEST's bsshslm
+            examples; ln n_out at chance).
 
     Returns:
         ``(loss, prediction, true_class, window_mean)``: per-sample loss
         0.5 · mean over readouts of Σ_t (y − y*)² over the window (the group loss is its
-        mean), prediction argmax over readouts of the window mean of y, the class of the
-        target (argmax of the window mean of y*), and the (n_samples, n_out) window means of y.
+        mean; or the cross-entropy above), prediction argmax over readouts of the window
+        mean of y, the class of the target (argmax of the window mean of y*), and the
+        (n_samples, n_out) window means of y.
     """
     readout = np.asarray(readout, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     n_out = readout.shape[-1]
     y = readout.reshape(n_samples, steps, n_out)[:, steps - window:, :]
     y_star = target.reshape(n_samples, steps, n_out)[:, steps - window:, :]
-    loss = 0.5 * np.mean(np.sum((y - y_star) ** 2, axis=1), axis=1)
+    if loss == "cross_entropy":
+        loss_values = np.mean(_losses.cross_entropy(y, y_star), axis=1)
+    elif loss == "mean_squared_error":
+        loss_values = 0.5 * np.mean(np.sum((y - y_star) ** 2, axis=1), axis=1)
+    else:
+        raise ValueError(f'loss: "mean_squared_error" or "cross_entropy", got {loss!r}')
     window_mean = np.mean(y, axis=1)
     prediction = np.argmax(window_mean, axis=1)
     true_class = np.argmax(np.mean(y_star, axis=1), axis=1)
-    return loss, prediction, true_class, window_mean
+    return loss_values, prediction, true_class, window_mean
 
 
 def confusion_matrix(labels, predictions, n_classes: int) -> np.ndarray:
@@ -670,7 +687,8 @@ class TutorialNetwork:
                                f"expected {n * cfg.steps}")
         y = data[sel, 0, :]
         y_star = data[sel, 1, :]
-        losses, pred, true_class, wmean = evaluate_window(y, y_star, n, cfg.steps, cfg.learning_window)
+        losses, pred, true_class, wmean = evaluate_window(y, y_star, n, cfg.steps, cfg.learning_window,
+                                                          loss=readout_parameters(cfg)["loss"])
         if not np.array_equal(true_class, p.labels):
             raise RuntimeError("target signal in the learning windows does not match the labels "
                                "(timing of targets or windows is off)")

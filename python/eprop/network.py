@@ -521,7 +521,8 @@ class Population:
         * numbers and bools (one value for every neuron) go in one transactional
           ``eprop_set_parameters`` call; ``V_m`` (and ``adaptation`` for adaptive models)
           set the state of every neuron;
-        * names (e.g. ``surrogate_gradient_function="exponential"``) go through
+        * names (e.g. ``surrogate_gradient_function="exponential"``, or
+          ``loss="cross_entropy"`` for softmax readouts, an eprop extension) go through
           ``eprop_set_parameter_string``;
         * 1-D arrays of ``len(self)`` values set the parameter per neuron
           (``eprop_set_parameter_array``), e.g. ``tau_m=np.linspace(20, 40, n)``.

@@ -37,7 +37,9 @@ def test_catalogue():
     assert by_name["surrogate_gradient_function"].default == "piecewise_linear"
     assert all(r.doc for r in rows)
     readout = {r.name: r for r in eprop.model_parameters("eprop_readout")}
-    assert readout["E_L"].default == 0.0 and "loss" not in readout
+    assert readout["E_L"].default == 0.0
+    # NEST's eprop_readout has no loss; ours adds cross_entropy, MSE (NEST's) the default.
+    assert readout["loss"].kind == "choice" and readout["loss"].default == "mean_squared_error"
     assert eprop.model_recordables("eprop_iaf")[:3] == ["V_m", "surrogate_gradient", "learning_signal"]
     assert eprop.model_parameters("eprop_iaf") is not eprop.model_parameters("eprop_iaf")  # callers may mutate
 

@@ -145,6 +145,19 @@ def test_evaluate_window_arithmetic():
     assert cm.tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 2]]
 
 
+def test_evaluate_window_cross_entropy():
+    """loss="cross_entropy": −Σ_k y*·log π averaged over the window steps of each sample."""
+    steps, window = 3, 2
+    y = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.5, 0.5], [0.2, 0.8], [0.1, 0.9]])
+    y_star = np.array([[0, 0], [1, 0], [1, 0], [0, 0], [0, 1], [0, 1]], dtype=float)
+    loss, pred, true, _ = evaluate_window(y, y_star, 2, steps, window, loss="cross_entropy")
+    np.testing.assert_allclose(loss, [-(np.log(0.6) + np.log(0.3)) / 2, -(np.log(0.8) + np.log(0.9)) / 2], rtol=1e-14)
+    np.testing.assert_array_equal(pred, [1, 1])
+    np.testing.assert_array_equal(true, [0, 1])
+    with pytest.raises(ValueError, match="loss"):
+        evaluate_window(y, y_star, 2, steps, window, loss="hinge")
+
+
 def _tiny_source():
     return PoissonSource(400, n_in=TINY.n_in, n_classes=2, n_steps=TINY.steps, rate_hz=5.0, rate_hz_active=80.0,
                          active_fraction=0.3, seed=4)
@@ -163,6 +176,23 @@ def test_two_classes_are_learned_above_chance():
     assert result.n == 100 and result.confusion.sum() == 100
     assert result.accuracy >= 0.85, (before, result.accuracy)
     assert result.accuracy > before + 0.2
+
+
+def test_two_classes_are_learned_with_cross_entropy_readouts():
+    """TutorialConfig(loss="cross_entropy") (eprop's extension): the readouts use the softmax
+    error and the reported loss is the cross-entropy (ln 2 = 0.69 at chance). Measured on this
+    run: accuracy 0.58 → 1.0, test loss 0.69 → 0.11 (MSE readouts: 0.58 → 0.99)."""
+    src = _tiny_source()
+    train_src, test_src = SubsetSource(src, np.arange(300)), SubsetSource(src, np.arange(300, 400))
+    cfg = TINY.replace(loss="cross_entropy")
+    with TutorialNetwork(cfg, eta=0.0) as untrained:
+        before = run_test(untrained, test_src, group_size=50, progress=False)
+    with TutorialNetwork(cfg) as tnet:
+        assert tnet.readout.get("loss") == "cross_entropy"
+        train(tnet, train_src, None, TrainingConfig(group_size=20, max_iterations=10, prefetch=False), progress=False)
+        result = run_test(tnet, test_src, group_size=50, progress=False)
+    assert before.loss == pytest.approx(np.log(2), abs=0.05)
+    assert result.accuracy >= 0.9 and result.loss < 0.3, (before.accuracy, result.accuracy, result.loss)
 
 
 def test_validation_and_early_stopping():

@@ -111,7 +111,7 @@ def test_nan_membrane_potential(small_network):
     np.testing.assert_array_equal(rec.get_state("V_m"), np.full(4, rec.get("E_L")))
 
 
-@pytest.mark.parametrize("model,name", [("eprop_iaf", "bogus"), ("eprop_readout", "loss"),
+@pytest.mark.parametrize("model,name", [("eprop_iaf", "bogus"), ("eprop_readout", "regular_spike_arrival"),
                                         ("eprop_readout", "flush_event_send_interval"), ("input", "V_th")])
 def test_unknown_parameter(small_network, model, name):
     net, inp, rec, out = small_network

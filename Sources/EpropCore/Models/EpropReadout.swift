@@ -23,15 +23,47 @@ struct RateSchedule {
     }
 }
 
-/// `eprop_readout`: leaky readout neuron with a mean-squared-error learning signal
-/// (spec §5). With v = V_m − E_L:
+/// `eprop_readout`: leaky readout neuron for event-driven e-prop (spec §5). With
+/// v = V_m − E_L:
 ///
 ///     v ← P_i·I_in + z_in + α·v;  v ← max(v, V_min − E_L)
-///     y = v + E_L;  e = y − y*;  then y, y*, e are multiplied by the window λ
+///     V = v + E_L
+///     loss = "mean_squared_error" (NEST, the default):
+///         y = V;  e = (y − y*)·λ
+///     loss = "cross_entropy" (our extension, see below):
+///         y_k = π_k = exp(V_k) / Σ_j exp(V_j)   over all readouts j of the population, same step
+///         e_k = (π_k − y*_k)·λ_k
+///     readout_signal = y·λ,  target_signal = y*·λ,  error_signal = e
 ///     the error e of step t reaches the recurrent neurons at the start of step t + 1
 ///     I_in ← I_e (one step late)
 ///
 /// There is no one-step lag: the error of step t uses the voltage of step t.
+///
+/// Cross-entropy (an eprop extension; NEST's event-driven readout has only MSE). NEST's
+/// time-driven `eprop_readout_bsshslm_2020` (spec §10.4) takes the softmax of the previous
+/// step's voltages, exchanged between readouts over rate connections, and resets at
+/// interval boundaries. Here, in the spirit of the event-driven models (no intervals, no
+/// lag), the population computes the softmax of the current step's voltages itself: no
+/// extra connections, no delay. It is evaluated as exp(V_k − m)/Σ_j exp(V_j − m) with
+/// m = max_j V_j, which is mathematically identical and never overflows.
+///
+/// * The softmax always runs over every readout of the population, whatever its λ; λ only
+///   masks each readout's own signals (e_k = (π_k − y*_k)·λ_k).
+/// * With λ uniform over the readouts in a step and targets y* that sum to 1 (one-hot),
+///   e_k = ∂L/∂V_k for L = −Σ_t λ_t Σ_k y*_k,t·log π_k,t. The readout-weight gradient the
+///   eprop_synapse kernel accumulates, Σ_t e_k,t·z̄_j,t (spec §8.3, z̄ with the readout's
+///   α), is then exactly ∂L/∂w_kj, because V_k,t is linear in w_kj with
+///   ∂V_k,t/∂w_kj = z̄_j,t — as long as the weights do not change within the sum, V_min
+///   does not clamp and eprop_isi_trace_cutoff is +inf (tested against finite differences
+///   of L in python/tests/test_cross_entropy.py). Online updates are e-prop's usual
+///   approximation of this, as with MSE.
+/// * With λ differing between readouts of one step, e is the per-readout masked softmax
+///   error; it is not the gradient of any loss (its Jacobian in V is not symmetric).
+/// * `loss` takes one value for the whole population (the softmax couples its neurons);
+///   it may change between simulate calls.
+/// * Recordable `readout_signal_unnorm` is the readout before normalisation and window, as
+///   in NEST's bsshslm readout: exp(V) with cross-entropy (+inf once V > ~709.78 mV, the
+///   softmax itself stays finite), V with MSE.
 public final class ReadoutPopulation: NeuronPopulation {
     static let table = ParameterTable(
         owner: "eprop_readout",
@@ -44,6 +76,8 @@ public final class ReadoutPopulation: NeuronPopulation {
                           doc: "Lower bound of the membrane potential."),
             ParameterSpec("eprop_isi_trace_cutoff", unit: "ms", .infinity, .atLeast(0), infinite: true,
                           doc: "Presynaptic traces of an interval are integrated for at most this long, then only decayed."),
+            ParameterSpec("loss", 0, .choice(ReadoutLoss.names),
+                          doc: "Error signal: NEST's (V − y*)·λ, or (softmax over the population's readouts − y*)·λ (eprop extension, no lag)."),
         ],
         crossRules: []
     )
@@ -80,11 +114,11 @@ public final class ReadoutPopulation: NeuronPopulation {
     let store = ColumnStore()
     var alpha, pI, vMin, iE, eL: Column
     var cutoffSteps = Clock.never
+    var loss = ReadoutLoss.meanSquaredError
     var dt = 1.0
     // Baseline (spec §10.4): spike input factor, loss (0 MSE, 1 cross-entropy), u of this
     // and the previous step, and the kernel's interval settings (set before simulating).
     var pZ: Column
-    var loss = 0
     let unnormalized: UnsafeMutablePointer<Double>
     let previousUnnormalized: UnsafeMutablePointer<Double>
     var updateInterval = 1000, learningWindow = 1000
@@ -95,9 +129,10 @@ public final class ReadoutPopulation: NeuronPopulation {
         isBaseline = baseline
         neuronParameters = baseline
             ? NeuronParameters(table: EpropReadoutBsshslm.table, size: size, uniform: [
-                "loss": "the softmax normalises over the whole population"])
+                "loss": "the softmax of cross_entropy couples all readouts of the population"])
             : NeuronParameters(table: ReadoutPopulation.table, size: size, uniform: [
-                "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source"])
+                "eprop_isi_trace_cutoff": "it paces the interval bookkeeping shared by all synapses of a source",
+                "loss": "the softmax of cross_entropy couples all readouts of the population"])
         let zero = store.constant(0)
         (alpha, pI, vMin, iE, eL, pZ) = (zero, zero, zero, zero, zero, zero)
         unnormalized = allocateDoubles(size)
@@ -138,9 +173,8 @@ public final class ReadoutPopulation: NeuronPopulation {
     }
 
     public var recordables: [String] {
-        isBaseline
-            ? ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration", "readout_signal_unnorm"]
-            : ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration"]
+        // New recordables go at the end: the indices of the others are part of the API.
+        ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration", "readout_signal_unnorm"]
     }
 
     public func recordable(_ index: Int, _ j: Int) -> Double {
@@ -149,10 +183,13 @@ public final class ReadoutPopulation: NeuronPopulation {
         case 1: return readoutSignal[j]
         case 2: return targetSignal[j]
         case 3: return error[j]
-        case 5: return unnormalized[j]
-        default:
+        case 4:
             guard let books = bookkeeping[j] else { return .nan }
             return Double(books.count) * dt
+        default:
+            if isBaseline { return unnormalized[j] }   // u of the last step, as the baseline keeps it
+            let y = v[j] + eL[j]
+            return loss == .crossEntropy ? exp(y) : y
         }
     }
 
@@ -168,12 +205,13 @@ public final class ReadoutPopulation: NeuronPopulation {
         eL = store.column(p, "E_L")
         if isBaseline {
             pZ = store.column(p, "regular_spike_arrival", "tau_m") { regular, tauM in regular != 0 ? 1.0 : 1.0 - exp(-dtValue / tauM) }
-            loss = Int(p.common["loss"])
+            loss = ReadoutLoss(rawValue: Int(p.common["loss"]))!
             cutoffSteps = Clock.never
             return
         }
         pZ = store.constant(1)
         cutoffSteps = clock.steps(p.common["eprop_isi_trace_cutoff"])
+        loss = ReadoutLoss(rawValue: Int(p.common["loss"]))!
         for books in bookkeeping.values { books.cutoff = HistoryBookkeeping.bounded(cutoffSteps) }
     }
 
@@ -194,6 +232,15 @@ public final class ReadoutPopulation: NeuronPopulation {
         targetSchedule.advance(to: t, current: target, neurons: size)
         windowSchedule.advance(to: t, current: window, neurons: size)
         currentSchedule.advance(to: t, current: current, neurons: size)
+        switch loss {
+        case .meanSquaredError: updateMeanSquaredError(step: t)
+        case .crossEntropy: updateCrossEntropy(step: t)
+        }
+        lastStep = t
+    }
+
+    /// NEST's eprop_readout (spec §5.2): y = V, e = (y − y*)·λ.
+    private func updateMeanSquaredError(step t: Int) {
         let v = self.v, iIn = self.iIn, zIn = self.zIn
         let alpha = self.alpha, pI = self.pI, vMin = self.vMin, eL = self.eL, iE = self.iE
         for k in 0..<size {
@@ -211,6 +258,51 @@ public final class ReadoutPopulation: NeuronPopulation {
             history.entry(k, t)[0] = e
             iIn[k] = current[k] + iE[k]
         }
-        lastStep = t
     }
+
+    /// The cross-entropy extension: y_k = softmax over the population of this step's V,
+    /// e_k = (y_k − y*_k)·λ_k (see the type's documentation).
+    private func updateCrossEntropy(step t: Int) {
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, y = self.readoutSignal
+        let alpha = self.alpha, pI = self.pI, vMin = self.vMin, eL = self.eL, iE = self.iE
+        // Pass 1: membranes, V into y (scratch), and the largest V.
+        var vMax = -Double.infinity
+        for k in 0..<size {
+            var vk = pI[k] * iIn[k] + zIn[k] + alpha[k] * v[k]
+            zIn[k] = 0
+            vk = max(vk, vMin[k])
+            v[k] = vk
+            let vAbs = vk + eL[k]
+            y[k] = vAbs
+            vMax = max(vMax, vAbs)
+            iIn[k] = current[k] + iE[k]
+        }
+        // Pass 2: exp(V_k − max) and their sum (≥ 1: the largest term is exp(0)).
+        var sum = 0.0
+        for k in 0..<size {
+            let u = exp(y[k] - vMax)
+            y[k] = u
+            sum += u
+        }
+        // Pass 3: softmax, error and window.
+        for k in 0..<size {
+            let pi = y[k] / sum
+            let yStar = target[k]
+            let lambda = window[k]
+            let e = (pi - yStar) * lambda
+            y[k] = pi * lambda
+            targetSignal[k] = yStar * lambda
+            error[k] = e
+            history.entry(k, t)[0] = e
+        }
+    }
+}
+
+/// The error signal of eprop_readout; the raw value is the index stored in parameter `loss`.
+public enum ReadoutLoss: Int, CaseIterable, Sendable {
+    case meanSquaredError = 0
+    case crossEntropy = 1
+
+    /// Names in the order of the cases (the index is the stored parameter value).
+    public static let names = ["mean_squared_error", "cross_entropy"]
 }

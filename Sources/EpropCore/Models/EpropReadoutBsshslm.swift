@@ -48,7 +48,7 @@ extension ReadoutPopulation {
         let phase = (t - EpropReadoutBsshslm.shift) % interval
         let signalPhase = (t - EpropReadoutBsshslm.shift - 1) % interval
         let outsideWindow = signalPhase < interval - learningWindow
-        let crossEntropy = loss == 1
+        let crossEntropy = loss == .crossEntropy
         if phase == 0 && resetOnUpdate {
             for k in 0..<size { v[k] = 0 }
         }

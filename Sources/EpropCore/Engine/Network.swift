@@ -16,6 +16,10 @@ public final class Network {
     var pool: WorkerPool?
     var learningSignals: [LearningSignalProjection] = []
     var recorders: [Recorder] = []
+    /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
+    public let counters = WorkCounters()
+    /// pJ per operation of the energy estimate (Energy.swift).
+    public var energyTable = EnergyTable()
 
     /// resolution: dt in ms (> 0, finite).
     public init(resolution: Double) throws(EpropError) {
@@ -38,6 +42,7 @@ public final class Network {
         pool = nil
         threads = n
         pool = n > 1 ? WorkerPool(threads: n) : nil
+        counters.resize(parts: n)
     }
 
     // MARK: Populations
@@ -51,6 +56,7 @@ public final class Network {
         try requireNotStarted("add a population")
         try MemoryModel.require(size * (MemoryModel.recurrentNeuronBytes + 64 * 3 * 8), for: "add_population (\(size) neurons)")
         let population = try ModelCatalog.make(model, size: size, clock: clock)
+        (population as? WorkCounting)?.counters = counters
         populations.append(population)
         if let recurrent = population as? RecurrentPopulation { recurrentPopulations.append(recurrent) }
         return populations.count - 1
@@ -303,6 +309,7 @@ public final class Network {
             throw .unknown("unknown synapse model \"\(synapseModel)\"; synapse models are "
                 + ModelCatalog.synapseModels.joined(separator: ", "))
         }
+        (projection as? WorkCounting)?.counters = counters
         projections.append(projection)
         if !(projection is LearningSignalProjection) {
             deliveryOrder.append(projection)
@@ -435,6 +442,7 @@ public final class Network {
                 try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
                 try (population as? ReadoutPopulation)?.history.makeRoom(for: currentStep)
             }
+            counters.raise(.peakHistoryBytes, to: historyBytes)
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {

@@ -32,7 +32,7 @@ struct RateSchedule {
 ///     I_in ← I_e (one step late)
 ///
 /// There is no one-step lag: the error of step t uses the voltage of step t.
-public final class ReadoutPopulation: NeuronPopulation {
+public final class ReadoutPopulation: NeuronPopulation, WorkCounting {
     static let table = ParameterTable(
         owner: "eprop_readout",
         specs: [
@@ -74,6 +74,8 @@ public final class ReadoutPopulation: NeuronPopulation {
     var lastStep = -1
     /// NEST's history bookkeeping for recorded neurons (HistoryBookkeeping.swift).
     var bookkeeping: [Int: HistoryBookkeeping] = [:]
+    /// The network's work counters (set when the population joins a network).
+    var counters = WorkCounters()
 
     let store = ColumnStore()
     var alpha, pI, vMin, iE, eL: Column
@@ -172,6 +174,8 @@ public final class ReadoutPopulation: NeuronPopulation {
             history.entry(k, t)[0] = e
             iIn[k] = current[k] + iE[k]
         }
+        counters.add(.readoutUpdates, size)
+        counters.add(.historyEntriesWritten, size)
         lastStep = t
     }
 }

@@ -364,6 +364,97 @@ int32_t eprop_recorder_get_samples(const eprop_network *network, int32_t recorde
 /** Drop the samples held (recording goes on). */
 int32_t eprop_recorder_clear(eprop_network *network, int32_t recorder);
 
+/* ---- Work counters and energy estimate (docs/energy.md) --------------------------------
+ *
+ * A network counts the work its simulate calls do, in int64 counters that accumulate across
+ * calls until eprop_reset_counters. Counters are identified by index (0 … count − 1, in a
+ * fixed order; new counters are only ever appended) and named by eprop_counter_info:
+ *
+ *   0 neuron_updates             recurrent e-prop neuron updates, one per neuron per step
+ *   1 readout_updates            eprop_readout neuron updates, one per neuron per step
+ *   2 spikes                     spikes emitted by recurrent e-prop neurons (fan-out not counted)
+ *   3 input_spikes               spikes emitted by input neurons (repeated spikes each)
+ *   4 flush_events               flush events emitted by recurrent and input neurons
+ *   5 automatic_flush_events     automatic flushes of silent sources (accumulate mode), one per
+ *                                source per eprop projection
+ *   6 synaptic_events            spike transmissions: one per synapse (static or eprop) per spike,
+ *                                multiplicity counted; flushes are not transmitted
+ *   7 plastic_events             events processed by eprop synapses: one per synapse per spike or
+ *                                flush (automatic flushes included)
+ *   8 eligibility_steps          synapse-steps of eligibility integration into recurrent targets
+ *                                (iterations of the per-synapse gradient loop; ≤ cutoff per interval)
+ *   9 adaptive_eligibility_steps of those, into adaptive targets (ε integrated too)
+ *  10 readout_eligibility_steps  synapse-steps of gradient integration into eprop_readout targets
+ *  11 presynaptic_trace_steps    steps of z̄: once per source per integrated step, plus once per
+ *                                synapse when the targets' tau_m differ
+ *  12 trace_decays               closed-form decays of a synapse's traces past the cutoff, at the
+ *                                first spike after them (recurrent targets)
+ *  13 optimizer_calls            per synapse: every integrated step (optimize_each_step) or every
+ *                                spike after the first (accumulate mode)
+ *  14 weight_writes              optimizer calls that computed a new weight
+ *  15 gradient_descent_steps     gradient-descent weight steps
+ *  16 adam_steps                 Adam iterations, catch-up iterations included
+ *  17 learning_signal_writes     learning-signal additions B·err, one per feedback synapse per step
+ *  18 history_entries_written    e-prop history entries, one per recurrent or readout neuron per step
+ *  19 peak_history_bytes         largest bytes held by the e-prop histories since creation or reset
+ *                                (a maximum; reset sets it to the bytes held now)
+ *  20 synapse_state_bytes_touched  bytes of per-synapse state read + written (eprop synapse:
+ *                                2 × its bytes − 4 per integrated event, 12 for a source's first
+ *                                spike; static: 12 per transmission; feedback: 16 per write)
+ *
+ * Counting happens per event and per step (row length × steps), never per synapse in a kernel,
+ * and gives the same values for any number of threads.
+ *
+ * Energy: every counter maps to fixed numbers of operations per count (eprop_energy_operations:
+ * one value per energy-table entry), and each entry has an energy in pJ. The estimate is
+ * Σ_counter count × Σ_entry operations × pJ × 1e-12 J. Entries (eprop_energy_entry_info):
+ * fadd64, fmul64, sram_read_64b, sram_write_64b, dram_access_64b. Defaults: Horowitz,
+ * "Computing's energy problem (and what we can do about it)", ISSCC 2014 (45 nm, 0.9 V):
+ * SRAM 10 pJ per 64-bit access (8 KB), DRAM 1.3 nJ; fadd64 2.0 and fmul64 12.4 pJ extrapolated
+ * from his 16- and 32-bit values (he lists no 64-bit ones; docs/energy.md).
+ */
+
+/** Number of work counters. */
+int32_t eprop_counter_count(int64_t *count /* OUT */);
+/** Name and one-line meaning of counter `index` (static storage); either OUT may be NULL. */
+int32_t eprop_counter_info(int64_t index, const char **name /* OUT */, const char **doc /* OUT */);
+/** Every counter of `network`, values[i] for counter i; capacity ≥ eprop_counter_count. */
+int32_t eprop_get_counters(const eprop_network *network, int64_t *values /* OUT [capacity] */,
+                           int64_t capacity);
+/** Sets every counter to 0 (peak_history_bytes to the bytes the histories hold now). */
+int32_t eprop_reset_counters(eprop_network *network);
+/** Number of energy-table entries (operations). */
+int32_t eprop_energy_entry_count(int64_t *count /* OUT */);
+/**
+ * Entry `index` of the energy table: its name, default energy in pJ and a one-line meaning
+ * with its source (static storage). Any OUT pointer may be NULL.
+ */
+int32_t eprop_energy_entry_info(int64_t index, const char **name /* OUT */, double *default_pj /* OUT */,
+                                const char **doc /* OUT */);
+/**
+ * Operations per count of `counter`: operations[e] for energy-table entry e;
+ * capacity ≥ eprop_energy_entry_count.
+ */
+int32_t eprop_energy_operations(int64_t counter, double *operations /* OUT [capacity] */, int64_t capacity);
+/**
+ * Set `count` entries of the network's energy table by name, in pJ, validated as a whole
+ * (known names; finite and ≥ 0): nothing changes if one fails.
+ */
+int32_t eprop_energy_table_set(eprop_network *network, const char *const *names, const double *values_pj,
+                               int64_t count);
+/** Get an entry of the network's energy table, pJ. */
+int32_t eprop_energy_table_get(const eprop_network *network, const char *name, double *value_pj /* OUT */);
+/** Restore the default energy table. */
+int32_t eprop_energy_table_reset(eprop_network *network);
+/**
+ * Energy estimate of the counters under the network's table, in joules: the total and, if
+ * the capacities are not 0, its split by counter (counter_capacity ≥ eprop_counter_count)
+ * and by entry (entry_capacity ≥ eprop_energy_entry_count). NULL arrays need capacity 0.
+ */
+int32_t eprop_energy_estimate(const eprop_network *network, double *total_joules /* OUT */,
+                              double *per_counter_joules /* OUT [counter_capacity] */, int64_t counter_capacity,
+                              double *per_entry_joules /* OUT [entry_capacity] */, int64_t entry_capacity);
+
 /* ---- Data: N-MNIST event files ---------------------------------------------------------
  *
  * N-MNIST (Orchard et al. 2015) stores one sample per file as 5-byte records: x = byte 0,

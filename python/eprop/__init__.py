@@ -7,6 +7,9 @@ The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its
   (:mod:`eprop.network`, :mod:`eprop.recording`);
 * the model catalogue: :func:`models`, :func:`model_parameters`, :func:`model_recordables`,
   :func:`version`;
+* work counters and the energy estimate: :meth:`Network.counters`, :meth:`Network.energy`,
+  :func:`work_counters`, :func:`energy_operations`, :func:`default_energy_table`
+  (also ``eprop.DEFAULT_ENERGY_TABLE``) (:mod:`eprop.energy`, docs/energy.md);
 * exceptions, one per status code (:mod:`eprop.errors`);
 * NEST's sine-wave regression task (:mod:`eprop.tasks`, NumPy only) and a ready network
   for it (:mod:`eprop.sine_waves`);
@@ -34,6 +37,15 @@ from .errors import (
     UnknownNameError,
 )
 from . import losses
+from .energy import (
+    CounterInfo,
+    EnergyEntry,
+    counter_names,
+    default_energy_table,
+    energy_entries,
+    energy_operations,
+    work_counters,
+)
 from .models import ParameterInfo, model_parameters, model_recordables, models, version
 from .network import Network, Population, Projection, estimate_memory
 from .recording import SpikeRecorder, StateRecorder, WeightRecorder
@@ -54,6 +66,13 @@ __all__ = [
     "model_recordables",
     "version",
     "losses",
+    "CounterInfo",
+    "EnergyEntry",
+    "work_counters",
+    "counter_names",
+    "energy_entries",
+    "energy_operations",
+    "default_energy_table",
     "EpropError",
     "NullArgumentError",
     "InvalidArgumentError",
@@ -67,3 +86,11 @@ __all__ = [
     "InternalError",
     "LibraryNotFoundError",
 ]
+
+
+def __getattr__(name):
+    # DEFAULT_ENERGY_TABLE comes from the library, which loads on first use: resolved lazily,
+    # a fresh dict each time (mutating it changes nothing).
+    if name == "DEFAULT_ENERGY_TABLE":
+        return default_energy_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -169,6 +169,18 @@ SIGNATURES: dict = {
     "eprop_recorder_get_spikes": (c_int32, [_NET, c_int32, F64_OUT, I64_OUT, c_int64]),
     "eprop_recorder_get_samples": (c_int32, [_NET, c_int32, F64_OUT, F64_OUT, c_int64]),
     "eprop_recorder_clear": (c_int32, [_NET, c_int32]),
+    # Work counters and energy estimate
+    "eprop_counter_count": (c_int32, [_P_I64]),
+    "eprop_counter_info": (c_int32, [c_int64, _P_STR, _P_STR]),
+    "eprop_get_counters": (c_int32, [_NET, I64_OUT, c_int64]),
+    "eprop_reset_counters": (c_int32, [_NET]),
+    "eprop_energy_entry_count": (c_int32, [_P_I64]),
+    "eprop_energy_entry_info": (c_int32, [c_int64, _P_STR, _P_F64, _P_STR]),
+    "eprop_energy_operations": (c_int32, [c_int64, F64_OUT, c_int64]),
+    "eprop_energy_table_set": (c_int32, [_NET, _P_STR, F64_IN, c_int64]),
+    "eprop_energy_table_get": (c_int32, [_NET, c_char_p, _P_F64]),
+    "eprop_energy_table_reset": (c_int32, [_NET]),
+    "eprop_energy_estimate": (c_int32, [_NET, _P_F64, F64_OUT, c_int64, F64_OUT, c_int64]),
 }
 
 # ---- Loading ----------------------------------------------------------------------------
@@ -856,6 +868,89 @@ def recorder_get_samples(handle, recorder: int) -> tuple:
 def recorder_clear(handle, recorder: int) -> None:
     """eprop_recorder_clear."""
     check(library().eprop_recorder_clear(handle, recorder))
+
+
+# ---- Work counters and energy estimate -----------------------------------------------------
+
+
+def counter_count() -> int:
+    """eprop_counter_count."""
+    n = c_int64()
+    check(library().eprop_counter_count(byref(n)))
+    return n.value
+
+
+def counter_info(index: int) -> tuple:
+    """eprop_counter_info: (name, doc)."""
+    name, doc = c_char_p(), c_char_p()
+    check(library().eprop_counter_info(int(index), byref(name), byref(doc)))
+    return _str(name.value), _str(doc.value)
+
+
+def get_counters(handle) -> np.ndarray:
+    """eprop_get_counters: int64 array, one value per counter."""
+    out = np.empty(counter_count(), np.int64)
+    check(library().eprop_get_counters(handle, out, out.size))
+    return out
+
+
+def reset_counters(handle) -> None:
+    """eprop_reset_counters."""
+    check(library().eprop_reset_counters(handle))
+
+
+def energy_entry_count() -> int:
+    """eprop_energy_entry_count."""
+    n = c_int64()
+    check(library().eprop_energy_entry_count(byref(n)))
+    return n.value
+
+
+def energy_entry_info(index: int) -> tuple:
+    """eprop_energy_entry_info: (name, default pJ, doc)."""
+    name, doc, default = c_char_p(), c_char_p(), c_double()
+    check(library().eprop_energy_entry_info(int(index), byref(name), byref(default), byref(doc)))
+    return _str(name.value), default.value, _str(doc.value)
+
+
+def energy_operations(counter: int) -> np.ndarray:
+    """eprop_energy_operations: operations per count of ``counter``, one per table entry."""
+    out = np.empty(energy_entry_count(), np.float64)
+    check(library().eprop_energy_operations(int(counter), out, out.size))
+    return out
+
+
+def energy_table_set(handle, names, values_pj) -> None:
+    """eprop_energy_table_set (validated as a whole)."""
+    names = list(names)
+    values = f64(values_pj)
+    if values.ndim != 1 or values.size != len(names):
+        raise errors.InvalidArgumentError(
+            f"values_pj: one value per name required ({len(names)}), got shape {values.shape}",
+            errors.ERR_INVALID_ARGUMENT)
+    check(library().eprop_energy_table_set(handle, _names(names), values, len(names)))
+
+
+def energy_table_get(handle, name: str) -> float:
+    """eprop_energy_table_get, pJ."""
+    out = c_double()
+    check(library().eprop_energy_table_get(handle, _bytes(name, "name"), byref(out)))
+    return out.value
+
+
+def energy_table_reset(handle) -> None:
+    """eprop_energy_table_reset."""
+    check(library().eprop_energy_table_reset(handle))
+
+
+def energy_estimate(handle) -> tuple:
+    """eprop_energy_estimate: (total J, J per counter, J per table entry)."""
+    total = c_double()
+    per_counter = np.empty(counter_count(), np.float64)
+    per_entry = np.empty(energy_entry_count(), np.float64)
+    check(library().eprop_energy_estimate(handle, byref(total), per_counter, per_counter.size, per_entry,
+                                          per_entry.size))
+    return total.value, per_counter, per_entry
 
 
 # ---- Data: N-MNIST event files --------------------------------------------------------------

@@ -150,6 +150,78 @@ class Network:
             raise InvalidArgumentError(f"threads: expected a whole number, got {n!r}", ERR_INVALID_ARGUMENT)
         _capi.network_set_threads(self._h, int(n))
 
+    # -- work counters and energy ------------------------------------------------------------
+
+    def counters(self) -> dict:
+        """Work done by the simulate calls since creation or :meth:`reset_counters`
+        (``eprop_get_counters``): ``{name: count}`` in the library's order. Counts are the same
+        for any number of threads; docs/energy.md defines each one exactly.
+
+        * ``neuron_updates``, ``readout_updates``: recurrent / readout neuron updates, one per
+          neuron per step;
+        * ``spikes`` (recurrent neurons), ``input_spikes`` (repeated spikes each),
+          ``flush_events`` (emitted by recurrent and input neurons), ``automatic_flush_events``
+          (silent sources in accumulate mode, one per source per eprop projection);
+        * ``synaptic_events``: spike transmissions, one per synapse (static or eprop) per spike;
+        * ``plastic_events``: events processed by eprop synapses, one per synapse per spike or flush;
+        * ``eligibility_steps``: synapse-steps of the gradient loop into recurrent targets
+          (``adaptive_eligibility_steps`` of those into adaptive ones),
+          ``readout_eligibility_steps`` into readouts, ``presynaptic_trace_steps`` of z̄,
+          ``trace_decays`` (closed-form decays past the cutoff);
+        * ``optimizer_calls`` (per synapse), ``weight_writes`` (calls that computed a new weight),
+          ``gradient_descent_steps``, ``adam_steps`` (catch-up iterations included);
+        * ``learning_signal_writes``: B·err additions, one per feedback synapse per step;
+        * ``history_entries_written``; ``peak_history_bytes`` (a maximum, not a sum);
+        * ``synapse_state_bytes_touched``: bytes of per-synapse state read plus written.
+        """
+        from .energy import counter_names
+        return dict(zip(counter_names(), (int(x) for x in _capi.get_counters(self._h))))
+
+    def reset_counters(self) -> None:
+        """Set every counter to 0, ``peak_history_bytes`` to the bytes held now (``eprop_reset_counters``)."""
+        _capi.reset_counters(self._h)
+
+    def energy_table(self) -> dict:
+        """The network's energy table, ``{entry: pJ per operation}`` (``eprop_energy_table_get``)."""
+        from .energy import energy_entries
+        return {e.name: _capi.energy_table_get(self._h, e.name) for e in energy_entries()}
+
+    def set_energy_table(self, table: dict | None = None, **entries) -> None:
+        """Replace entries of the network's energy table, in pJ (``eprop_energy_table_set``):
+        ``net.set_energy_table(dram_access_64b=2600)`` or ``net.set_energy_table({...})``.
+        Validated as a whole (known names, finite, ≥ 0); nothing changes if a check fails."""
+        changes = dict(table or {}, **entries)
+        _capi.energy_table_set(self._h, list(changes), [_number(k, v) for k, v in changes.items()])
+
+    def reset_energy_table(self) -> None:
+        """Restore the default energy table (``eprop_energy_table_reset``)."""
+        _capi.energy_table_reset(self._h)
+
+    def energy(self, table: dict | None = None) -> dict:
+        """Energy estimate of the counters (``eprop_energy_estimate``), in joules::
+
+            {"total": J, "by_counter": {counter: J}, "by_operation": {entry: J}, "table": {entry: pJ}}
+
+        E = Σ count × operations per count × pJ × 1e-12 (:func:`eprop.energy_operations`).
+        ``table`` (``{entry: pJ}``) overrides entries of the network's table for this call only.
+        """
+        from .energy import counter_names, energy_entries
+        saved = self.energy_table() if table else None
+        if table:
+            self.set_energy_table(table)
+        try:
+            used = self.energy_table()
+            total, per_counter, per_entry = _capi.energy_estimate(self._h)
+        finally:
+            if saved is not None:
+                self.set_energy_table(saved)
+        return {
+            "total": float(total),
+            "by_counter": dict(zip(counter_names(), (float(x) for x in per_counter))),
+            "by_operation": dict(zip((e.name for e in energy_entries()), (float(x) for x in per_entry))),
+            "table": used,
+        }
+
     # -- lifetime ----------------------------------------------------------------------------
 
     @property

@@ -21,6 +21,10 @@ public final class Network {
     var pool: WorkerPool?
     var learningSignals: [LearningSignalProjection] = []
     var recorders: [Recorder] = []
+    /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
+    public let counters = WorkCounters()
+    /// pJ per operation of the energy estimate (Energy.swift).
+    public var energyTable = EnergyTable()
 
     /// resolution: dt in ms (> 0, finite).
     public init(resolution: Double) throws(EpropError) {
@@ -43,6 +47,7 @@ public final class Network {
         pool = nil
         threads = n
         pool = n > 1 ? WorkerPool(threads: n) : nil
+        counters.resize(parts: n)
     }
 
     // MARK: Populations
@@ -56,6 +61,7 @@ public final class Network {
         try requireNotStarted("add a population")
         try MemoryModel.require(size * (MemoryModel.recurrentNeuronBytes + 64 * 3 * 8), for: "add_population (\(size) neurons)")
         let population = try ModelCatalog.make(model, size: size, clock: clock)
+        (population as? WorkCounting)?.counters = counters
         populations.append(population)
         if let recurrent = population as? RecurrentPopulation { recurrentPopulations.append(recurrent) }
         return populations.count - 1
@@ -329,6 +335,7 @@ public final class Network {
             throw .unknown("unknown synapse model \"\(synapseModel)\"; synapse models are "
                 + ModelCatalog.synapseModels.joined(separator: ", "))
         }
+        (projection as? WorkCounting)?.counters = counters
         projections.append(projection)
         if !(projection is LearningSignalProjection) {
             deliveryOrder.append(projection)
@@ -467,6 +474,7 @@ public final class Network {
                     if entry >= 0 { try readout.history.makeRoom(for: entry) }
                 }
             }
+            counters.raise(.peakHistoryBytes, to: historyBytes)
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {

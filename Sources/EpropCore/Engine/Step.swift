@@ -14,7 +14,7 @@ extension Network {
             // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
             // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
             for feedback in learningSignals {
-                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts))
+                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: part)
             }
             // Phase 2: each synapse computes its gradient and weight update, then transmits
             // the new weight (§8.2).

@@ -93,6 +93,9 @@ struct OptimizerPlan {
     var ratesCapacity: Int
     var calls = 0
     var rateCount = 0
+    /// Planned calls that update the weight, and their update iterations (work counters).
+    var updates = 0
+    var iterationTotal = 0
 
     init() {
         iterationsCapacity = 256
@@ -109,6 +112,8 @@ struct OptimizerPlan {
     mutating func reset() {
         calls = 0
         rateCount = 0
+        updates = 0
+        iterationTotal = 0
     }
 
     /// Plans `optimized_weight(idx, …)` of spec §9.3 for the source state `s`.
@@ -139,6 +144,8 @@ struct OptimizerPlan {
             }
             iterations[calls] = Int32(clamping: n)
         }
+        updates += 1
+        iterationTotal += Int(iterations[calls])
         calls += 1
         s.etaCurrent = config.eta
         s.nOptimize += 1

@@ -64,7 +64,7 @@ struct RateSchedule {
 /// * Recordable `readout_signal_unnorm` is the readout before normalisation and window, as
 ///   in NEST's bsshslm readout: exp(V) with cross-entropy (+inf once V > ~709.78 mV, the
 ///   softmax itself stays finite), V with MSE.
-public final class ReadoutPopulation: NeuronPopulation {
+public final class ReadoutPopulation: NeuronPopulation, WorkCounting {
     static let table = ParameterTable(
         owner: "eprop_readout",
         specs: [
@@ -110,6 +110,8 @@ public final class ReadoutPopulation: NeuronPopulation {
     var lastStep = -1
     /// NEST's history bookkeeping for recorded neurons (HistoryBookkeeping.swift).
     var bookkeeping: [Int: HistoryBookkeeping] = [:]
+    /// The network's work counters (set when the population joins a network).
+    var counters = WorkCounters()
 
     let store = ColumnStore()
     var alpha, pI, vMin, iE, eL: Column
@@ -224,6 +226,8 @@ public final class ReadoutPopulation: NeuronPopulation {
             targetSchedule.advance(to: t, current: target, neurons: size)
             currentSchedule.advance(to: t, current: current, neurons: size)
             updateBsshslm(step: t)
+            counters.add(.readoutUpdates, size)
+            if t >= 1 { counters.add(.historyEntriesWritten, size) }
             lastStep = t
             return
         }
@@ -236,6 +240,8 @@ public final class ReadoutPopulation: NeuronPopulation {
         case .meanSquaredError: updateMeanSquaredError(step: t)
         case .crossEntropy: updateCrossEntropy(step: t)
         }
+        counters.add(.readoutUpdates, size)
+        counters.add(.historyEntriesWritten, size)
         lastStep = t
     }
 

@@ -84,7 +84,7 @@ public enum RecurrentModel: CaseIterable, Sendable {
 /// A population of recurrent e-prop neurons (spec §3): SoA state, the per-step history
 /// (ψ, L, reg), the online rate regularisation (§7.3) and flush events (§7.6).
 /// Voltages are stored relative to E_L (§1.4).
-public final class RecurrentPopulation: NeuronPopulation {
+public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     public let model: RecurrentModel
     public let size: Int
     public var modelName: String { model.name }
@@ -116,6 +116,8 @@ public final class RecurrentPopulation: NeuronPopulation {
     var lastStep = -1
     /// NEST's history bookkeeping for recorded neurons (HistoryBookkeeping.swift).
     var bookkeeping: [Int: HistoryBookkeeping] = [:]
+    /// The network's work counters (set when the population joins a network).
+    var counters = WorkCounters()
 
     // Derived constants (prepare), per neuron or shared.
     let store = ColumnStore()
@@ -299,7 +301,19 @@ public final class RecurrentPopulation: NeuronPopulation {
     public func update(step t: Int) {
         beginStep(t)
         update(step: t, neurons: 0..<size, events: events)
+        countStep()
         lastStep = t
+    }
+
+    /// Work counters of a whole step (sequential): neuron updates, history entries, and the
+    /// step's spikes and flush events.
+    private func countStep() {
+        var flushes = 0
+        for e in 0..<events.count where events.multiplicity[e] == 0 { flushes += 1 }
+        counters.add(.neuronUpdates, size)
+        counters.add(.historyEntriesWritten, size)
+        counters.add(.spikes, events.count - flushes)
+        counters.add(.flushEvents, flushes)
     }
 
     /// The sequential part of step t before the neurons update: the history window, NEST's
@@ -340,6 +354,7 @@ public final class RecurrentPopulation: NeuronPopulation {
             for e in 0..<list.count { events.append(Int(list.ids[e]), list.multiplicity[e]) }
             list.count = 0
         }
+        countStep()
         lastStep = t
     }
 

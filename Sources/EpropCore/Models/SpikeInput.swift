@@ -2,7 +2,7 @@
 /// feeding a parrot_neuron layer (spec §2). A spike_generator time T (ms) makes the
 /// neuron fire in step T/dt (the parrot's step), i.e. its spike is stamped T/dt + 1 and
 /// recorded at T + dt. Repeated times give repeated events (spec §13, item 17).
-public final class InputPopulation: NeuronPopulation {
+public final class InputPopulation: NeuronPopulation, WorkCounting {
     static let table = ParameterTable(
         owner: "input",
         specs: [
@@ -28,6 +28,8 @@ public final class InputPopulation: NeuronPopulation {
     var flushColumn: Column
     /// Preallocated copy of the step's spikes while flush events are merged in.
     private let scratch: EventList
+    /// The network's work counters (set when the population joins a network).
+    var counters = WorkCounters()
 
     public init(size: Int) {
         self.size = size
@@ -96,6 +98,14 @@ public final class InputPopulation: NeuronPopulation {
         }
         for e in 0..<events.count { lastEvent[Int(events.ids[e])] = t }
         if !(flushColumn.isUniform && flushColumn[0] < 0) { appendFlushEvents(t) }
+        var spikes = 0, flushes = 0
+        for e in 0..<events.count {
+            let m = Int(events.multiplicity[e])
+            spikes += m
+            if m == 0 { flushes += 1 }
+        }
+        counters.add(.inputSpikes, spikes)
+        counters.add(.flushEvents, flushes)
     }
 
     /// Flush events (spec §7.6) of silent neurons, merged into the id-ordered event list.

@@ -63,7 +63,7 @@ public final class BaselineSynapseConfig {
 /// All synapses of a source see the same events, so the event bookkeeping (previous spike,
 /// trigger, ISIs, interval marks, optimizer step) is kept once per source; per synapse only
 /// the weight, the interval gradient g, the optimizer's sum G and Adam's m, v remain.
-final class BsshslmProjection: Projection {
+final class BsshslmProjection: Projection, WorkCounting {
     enum Target {
         case recurrent(RecurrentPopulation)
         case readout(ReadoutPopulation)
@@ -79,6 +79,8 @@ final class BsshslmProjection: Projection {
     /// κ = exp(−dt/tau_m_readout), fixed at connect time.
     let tauMReadout: Double
     let input: UnsafeMutablePointer<Double>
+    /// The network's work counters (set when the projection joins a network).
+    var counters = WorkCounters()
 
     // Per synapse.
     let weights: UnsafeMutablePointer<Double>
@@ -271,6 +273,44 @@ final class BsshslmProjection: Projection {
         if !flush { tPrev[s] = ts }
         prevWasFlush[s] = flush
         if p.transmit || p.gradient || p.call >= 0 { planned.append(p) }
+        count(p, row: connectivity.rowStart[s + 1] - connectivity.rowStart[s])
+    }
+
+    /// Work counters of one event for all `row` synapses of its source (WorkCounters.swift):
+    /// the baseline integrates z̄ per synapse over every step from the trigger to the
+    /// interval end.
+    private func count(_ p: Planned, row: Int) {
+        counters.add(.plasticEvents, row)
+        if p.transmit { counters.add(.synapticEvents, row) }
+        var touched = p.transmit ? row * 12 : 0
+        if p.gradient {
+            var steps = 0
+            for i in Int(p.isiStart)..<Int(p.isiStart + p.isiCount) { steps += Int(isiArena[i]) }
+            steps *= row
+            switch target {
+            case .recurrent(let population):
+                counters.add(.eligibilitySteps, steps)
+                if population.model.isAdaptive { counters.add(.adaptiveEligibilitySteps, steps) }
+            case .readout:
+                counters.add(.readoutEligibilitySteps, steps)
+            }
+            counters.add(.presynapticTraceSteps, steps)
+            touched = row * (2 * bytesPerSynapse - 4)
+        }
+        if p.call >= 0 {
+            let iterations = Int(plan.iterations[Int(p.call)])
+            counters.add(.optimizerCalls, row)
+            if iterations > 0 {
+                counters.add(.weightWrites, row)
+                if config.optimizer.kind == .adam {
+                    counters.add(.adamSteps, row * iterations)
+                } else {
+                    counters.add(.gradientDescentSteps, row)
+                }
+            }
+            touched = row * (2 * bytesPerSynapse - 4)
+        }
+        counters.add(.synapseStateBytesTouched, touched)
     }
 
     private func planOptimizer(_ p: inout Planned, index: Int, source s: Int) {

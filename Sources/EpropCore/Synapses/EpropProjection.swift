@@ -25,7 +25,7 @@ import Darwin
 ///     steps past the cutoff only decay (pow), applied at the next spike, not at a flush;
 ///     accumulate mode: w = opt(t_s − 1, g) at a spike. Then the spike is transmitted
 ///     with the new weight. A flush event is never transmitted.
-public final class EpropProjection: Projection {
+public final class EpropProjection: Projection, WorkCounting {
     enum Target {
         case recurrent(RecurrentPopulation)
         case readout(ReadoutPopulation)
@@ -89,6 +89,10 @@ public final class EpropProjection: Projection {
     var sequenceCapacity = 1024
     var sequenceCount = 0
     var plan = OptimizerPlan()
+    /// The network's work counters (set when the projection joins a network).
+    var counters = WorkCounters()
+    /// plan.updates and plan.iterationTotal before the current event's calls (counting).
+    private var plannedUpdates = 0, plannedIterations = 0
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
          weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
@@ -328,6 +332,8 @@ public final class EpropProjection: Projection {
             // Optimizer calls of this event, identical for every synapse of the source.
             event.calls = plan.calls
             event.rates = plan.rateCount
+            plannedUpdates = plan.updates
+            plannedIterations = plan.iterationTotal
             let config = optimizer
             if config.eachStep {
                 for i in 0..<n { plan.plan(idx: event.begin + i + 1, &sourceOptimizer[s], config) }
@@ -338,6 +344,47 @@ public final class EpropProjection: Projection {
         tPrev[s] = ts
         prevWasFlush[s] = flush
         planned.append(event)
+        count(event, automatic: automatic)
+    }
+
+    /// Work counters of a planned event: what every synapse of the source's row does in
+    /// `integrate`, counted once here (rowLength × steps), never per synapse.
+    private func count(_ event: PlannedEvent, automatic: Bool) {
+        let s = event.source
+        let row = connectivity.rowStart[s + 1] - connectivity.rowStart[s]
+        let counters = self.counters
+        counters.add(.plasticEvents, row)
+        if automatic { counters.add(.automaticFlushEvents, 1) }
+        if !event.flush { counters.add(.synapticEvents, row) }
+        guard event.integrates else {
+            // A source's first event computes nothing; a spike reads target and weight.
+            if !event.flush { counters.add(.synapseStateBytesTouched, row * 12) }
+            return
+        }
+        let n = event.n, steps = row * n
+        switch target {
+        case .recurrent(let p):
+            counters.add(.eligibilitySteps, steps)
+            if p.model.isAdaptive { counters.add(.adaptiveEligibilitySteps, steps) }
+            if event.decay > 0 { counters.add(.traceDecays, row) }
+        case .readout:
+            counters.add(.readoutEligibilitySteps, steps)
+        }
+        counters.add(.presynapticTraceSteps, zBarSynapse == nil ? n : n + steps)
+        // The calls, updates and iterations planned for this event, the same for every synapse.
+        let calls = plan.calls - event.calls
+        if calls > 0 {
+            let updates = plan.updates - plannedUpdates, iterations = plan.iterationTotal - plannedIterations
+            counters.add(.optimizerCalls, row * calls)
+            counters.add(.weightWrites, row * updates)
+            if optimizer.kind == .adam {
+                counters.add(.adamSteps, row * iterations)
+            } else {
+                counters.add(.gradientDescentSteps, row * updates)
+            }
+        }
+        // Every 8-byte field of the synapse is read and written once, its target read once.
+        counters.add(.synapseStateBytesTouched, row * (2 * bytesPerSynapse - 4))
     }
 
     private func reserveSequence(_ n: Int) {

@@ -57,7 +57,7 @@ final class FixedWeights {
 
 /// `static_synapse`: a fixed weight; a spike of multiplicity n adds the weight n times,
 /// as n separate events do in NEST. Flush events are dropped.
-final class StaticProjection: Projection {
+final class StaticProjection: Projection, WorkCounting {
     let sourcePopulation: Int
     let targetPopulation: Int
     let targetCount: Int
@@ -67,6 +67,7 @@ final class StaticProjection: Projection {
     let connectivity: Connectivity
     let weights: FixedWeights
     let input: UnsafeMutablePointer<Double>
+    var counters = WorkCounters()
 
     init(source: Int, target: Int, targetCount: Int, connectivity: Connectivity, weights: [Double],
          input: UnsafeMutablePointer<Double>) {
@@ -83,7 +84,20 @@ final class StaticProjection: Projection {
     func weight(_ i: Int) -> Double { weights.values[i] }
     func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
 
-    func planEvents(_ events: EventList, stamp: Int) { self.events = events }
+    func planEvents(_ events: EventList, stamp: Int) {
+        self.events = events
+        // Work counters: every synapse of a spiking source transmits once per multiplicity,
+        // reading its target index and weight (12 B).
+        var transmissions = 0
+        connectivity.rowStart.withUnsafeBufferPointer { row in
+            for e in 0..<events.count where events.multiplicity[e] > 0 {
+                let s = Int(events.ids[e])
+                transmissions += (row[s + 1] - row[s]) * Int(events.multiplicity[e])
+            }
+        }
+        counters.add(.synapticEvents, transmissions)
+        counters.add(.synapseStateBytesTouched, transmissions * MemoryModel.fixedSynapseBytes)
+    }
 
     func integrate(targets: Range<Int>) {
         guard let events, events.count > 0 else { return }
@@ -107,7 +121,7 @@ final class StaticProjection: Projection {
 /// weight B_jk from readout k to recurrent neuron j. At the start of step t it adds B_jk·e_k
 /// of the readout's step t − 1 to the learning signal of history entry t − 2 (baseline
 /// targets: t − 3); its delay is ignored, as in NEST.
-final class LearningSignalProjection: Projection {
+final class LearningSignalProjection: Projection, WorkCounting {
     let sourcePopulation: Int
     let targetPopulation: Int
     var targetCount: Int { recurrent.size }
@@ -116,6 +130,7 @@ final class LearningSignalProjection: Projection {
     let weights: FixedWeights
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
+    var counters = WorkCounters()
 
     init(source: Int, target: Int, connectivity: Connectivity, weights: [Double],
          readouts: ReadoutPopulation, recurrent: RecurrentPopulation, synapseModel: String) {
@@ -136,9 +151,10 @@ final class LearningSignalProjection: Projection {
     func planEvents(_ events: EventList, stamp: Int) {}
     func integrate(targets: Range<Int>) {}
 
-    /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`.
-    /// The entry reached depends on the target's family (t − 2; baseline t − 3, §10.5).
-    func deliverLearningSignal(step t: Int, targets: Range<Int>) {
+    /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`
+    /// (part `part` of a parallel phase). The entry reached depends on the target family
+    /// (t − 2; baseline t − 3, §10.5).
+    func deliverLearningSignal(step t: Int, targets: Range<Int>, part: Int = 0) {
         let entry = t - recurrent.model.learningSignalLag
         let history = recurrent.history
         guard history.contains(entry), !targets.isEmpty else { return }
@@ -146,6 +162,11 @@ final class LearningSignalProjection: Projection {
         // Neuron by neuron, adding each readout's B·e in readout order: the same sums in the
         // same order as NEST's readout-by-readout delivery, with one pass over the history.
         incomingStart.withUnsafeBufferPointer { start in
+            // Work counters: one addition per feedback synapse into these neurons, reading
+            // its index, readout and weight (4 + 4 + 8 B).
+            let writes = start[targets.upperBound] - start[targets.lowerBound]
+            counters.add(.learningSignalWrites, writes, part: part)
+            counters.add(.synapseStateBytesTouched, writes * 16, part: part)
             incoming.withUnsafeBufferPointer { synapses in
                 for j in targets where start[j] < start[j + 1] {
                     let p = history.entry(j, entry)

@@ -87,8 +87,10 @@ def _build(family: str, weights: dict, batch_size: int, threads: int, eta: float
         ad.set(**neuron, adapt_tau=ADAPT_TAU, adaptation=0.0, adapt_beta=beta)
         out.set(C_m=1.0, E_L=0.0, I_e=0.0, loss="cross_entropy", regular_spike_arrival=False, tau_m=TAU_OUT, V_m=0.0)
         synapse = "eprop_synapse_bsshslm_2020"
+        # As the example: eta is not set here but by each phase, so NEST's eta bookkeeping
+        # (the first change is to the validation's 0, spec 9.4) is the same.
         net.set_synapse_defaults(synapse, type="adam", batch_size=batch_size, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                                 eta=eta, Wmin=-100.0, Wmax=100.0, average_gradient=True, tau_m_readout=TAU_OUT)
+                                 Wmin=-100.0, Wmax=100.0, average_gradient=True, tau_m_readout=TAU_OUT)
         feedback = "eprop_learning_signal_connection_bsshslm_2020"
     else:
         reg = net.add_population("eprop_iaf", N_REG)
@@ -102,7 +104,7 @@ def _build(family: str, weights: dict, batch_size: int, threads: int, eta: float
         synapse = "eprop_synapse"
         # One weight update per batch: batch_size counts time steps in the event-driven model.
         net.set_optimizer(type="adam", batch_size=batch_size * steps_seq, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                          eta=eta, Wmin=-100.0, Wmax=100.0, optimize_each_step=False)
+                          Wmin=-100.0, Wmax=100.0, optimize_each_step=False)
         # Recurrent neurons take spikes as the baseline's (regular_spike_arrival); the
         # baseline readout scales its input by (1 − α), which the event-driven readout does
         # not: scale its weights instead. Adam makes ē's missing (1 − κ) irrelevant.

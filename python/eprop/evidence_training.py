@@ -55,7 +55,8 @@ class EvidenceRun:
         family: "baseline" or "event".
         rows: one dict per evaluated iteration: iteration (1-based), phase, loss, error, accuracy.
         test_accuracy: mean accuracy of the test iterations.
-        counters: work counters after the run (dict), or None if the library has none.
+        counters: work counters after the run (dict).
+        energy_j: energy estimate of the counters with the default table, J.
         wall_s: wall time of the whole run, s.
         simulated_ms: biological time simulated.
     """
@@ -63,7 +64,8 @@ class EvidenceRun:
     family: str
     rows: list
     test_accuracy: float
-    counters: dict | None
+    counters: dict
+    energy_j: float
     wall_s: float
     simulated_ms: float
 
@@ -220,5 +222,4 @@ def train(family: str = "baseline", *, n_iter_train: int | None = None, batch_si
     evaluate()
     wall = _time.perf_counter() - start
     test = [r["accuracy"] for r in rows if r["phase"] == "test"]
-    counters = net.counters() if hasattr(net, "counters") else None
-    return EvidenceRun(family, rows, float(np.mean(test)), counters, wall, net.time)
+    return EvidenceRun(family, rows, float(np.mean(test)), net.counters(), net.energy()["total"], wall, net.time)

@@ -437,12 +437,14 @@ public final class Network {
         prepare()
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
+        let histories = populations.compactMap { ($0 as? RecurrentPopulation)?.history ?? ($0 as? ReadoutPopulation)?.history }
         for i in 0..<steps {
-            for population in populations {
-                try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
-                try (population as? ReadoutPopulation)?.history.makeRoom(for: currentStep)
+            var held = 0
+            for history in histories {
+                try history.makeRoom(for: currentStep)
+                held += history.bytes
             }
-            counters.raise(.peakHistoryBytes, to: historyBytes)
+            counters.raise(.peakHistoryBytes, to: held)
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Prints where a call failed, its status and eprop_last_error(), then jumps to `fail`. */
 #define CHECK(call)                                                                        \
@@ -269,6 +270,27 @@ int main(void) {
         double time_ms = 0.0;
         CHECK(eprop_network_time(net, &time_ms));
         printf("simulated %.0f ms; loss %.4f -> %.4f\n", time_ms, losses[0], losses[N_ITER - 1]);
+    }
+
+    {   /* Work counters (by index, named by eprop_counter_info) and the energy estimate. */
+        int64_t n_counters = 0, values[64];
+        double joules = 0.0, time_ms = 0.0;
+        CHECK(eprop_network_time(net, &time_ms));
+        CHECK(eprop_counter_count(&n_counters));
+        EXPECT(n_counters <= 64, "%lld counters", (long long)n_counters);
+        CHECK(eprop_get_counters(net, values, 64));
+        for (int64_t i = 0; i < n_counters; ++i) {
+            const char *name = NULL;
+            CHECK(eprop_counter_info(i, &name, NULL));
+            if (strcmp(name, "neuron_updates") == 0)
+                EXPECT(values[i] == (int64_t)N_REC * (int64_t)(time_ms / DT), "neuron_updates %lld",
+                       (long long)values[i]);
+            if (strcmp(name, "eligibility_steps") == 0 || strcmp(name, "optimizer_calls") == 0)
+                printf("%s %lld\n", name, (long long)values[i]);
+        }
+        CHECK(eprop_energy_estimate(net, &joules, NULL, 0, NULL, 0));
+        EXPECT(joules > 0.0, "energy %g J", joules);
+        printf("estimated energy %.3g J (Horowitz 2014, 45 nm)\n", joules);
     }
     exit_code = 0;
 

@@ -121,6 +121,14 @@ def test_counts_identical_for_1_and_2_threads_and_across_calls():
     one, two = (net.counters() for net in nets)
     assert one == two
     assert one["adaptive_eligibility_steps"] == one["eligibility_steps"] == 21
+    # Changing the thread count between calls keeps what was counted.
+    switched = tiny(model="eprop_iaf_adapt")
+    switched.simulate(5.0)
+    switched.threads = 2
+    switched.simulate(4.0)
+    switched.threads = 1
+    switched.simulate(3.0)
+    assert switched.counters() == one
 
 
 def test_reset_and_accumulation():
@@ -212,6 +220,8 @@ def test_energy_table_validation_messages():
         net.energy(table={"sram": 1.0})
     with pytest.raises(InvalidArgumentError, match="fadd64: expected a number"):
         net.set_energy_table(fadd64="cheap")
+    with pytest.raises(UnknownNameError, match="^energy table has no entry sram; entries are fadd64, "):
+        _capi.energy_table_get(net._h, "sram")
 
 
 def test_c_level_argument_checks():

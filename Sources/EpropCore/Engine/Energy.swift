@@ -49,10 +49,7 @@ public struct EnergyTable: Sendable {
     public mutating func set(_ changes: [(String, Double)]) throws(EpropError) {
         var updated = picojoules
         for (name, value) in changes {
-            guard let i = EnergyTable.index(of: name) else {
-                throw .unknown("energy table has no entry \(name); entries are "
-                    + EnergyTable.entries.map(\.name).joined(separator: ", "))
-            }
+            let i = try EnergyTable.entry(name)
             guard value.isFinite, value >= 0 else {
                 throw .badProperty("energy table entry \(name) (pJ): must be finite and ≥ 0, got \(fmt(value))")
             }
@@ -61,12 +58,14 @@ public struct EnergyTable: Sendable {
         picojoules = updated
     }
 
-    public func value(_ name: String) throws(EpropError) -> Double {
-        guard let i = EnergyTable.index(of: name) else {
-            throw .unknown("energy table has no entry \(name); entries are "
-                + EnergyTable.entries.map(\.name).joined(separator: ", "))
+    public func value(_ name: String) throws(EpropError) -> Double { picojoules[try EnergyTable.entry(name)] }
+
+    /// The index of entry `name`, or an error listing the entries.
+    static func entry(_ name: String) throws(EpropError) -> Int {
+        guard let i = index(of: name) else {
+            throw .unknown("energy table has no entry \(name); entries are " + entries.map(\.name).joined(separator: ", "))
         }
-        return picojoules[i]
+        return i
     }
 }
 

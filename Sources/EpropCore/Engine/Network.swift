@@ -465,16 +465,19 @@ public final class Network {
         prepare()
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
+        let histories: [(EpropHistory, Int)] = populations.compactMap { population in
+            if let p = population as? RecurrentPopulation { return (p.history, 0) }
+            if let p = population as? ReadoutPopulation { return (p.history, p.isBaseline ? 1 : 0) }
+            return nil
+        }
         for i in 0..<steps {
-            for population in populations {
-                try (population as? RecurrentPopulation)?.history.makeRoom(for: currentStep)
-                if let readout = population as? ReadoutPopulation {
-                    // Baseline readouts write entry t − 1 in step t.
-                    let entry = readout.isBaseline ? currentStep - 1 : currentStep
-                    if entry >= 0 { try readout.history.makeRoom(for: entry) }
-                }
+            var held = 0
+            for (history, lag) in histories {
+                // Baseline readouts write entry t − 1 in step t.
+                if currentStep - lag >= 0 { try history.makeRoom(for: currentStep - lag) }
+                held += history.bytes
             }
-            counters.raise(.peakHistoryBytes, to: historyBytes)
+            counters.raise(.peakHistoryBytes, to: held)
             step(currentStep)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {

@@ -93,6 +93,10 @@ public final class EpropProjection: Projection, WorkCounting {
     var counters = WorkCounters()
     /// plan.updates and plan.iterationTotal before the current event's calls (counting).
     private var plannedUpdates = 0, plannedIterations = 0
+    /// Whether the targets are recurrent neurons (not readouts).
+    private let recurrentTarget: Bool
+    /// Bytes of synapse state an integrated event touches per synapse: 2 × bytesPerSynapse − 4.
+    private var eventStateBytes = 0
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
          weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
@@ -103,8 +107,8 @@ public final class EpropProjection: Projection, WorkCounting {
         self.optimizer = optimizer
         self.input = input
         switch target {
-        case .recurrent(let p): targetCount = p.size
-        case .readout(let p): targetCount = p.size
+        case .recurrent(let p): targetCount = p.size; recurrentTarget = true
+        case .readout(let p): targetCount = p.size; recurrentTarget = false
         }
         let n = connectivity.count
         weights = allocateDoubles(n)
@@ -214,6 +218,7 @@ public final class EpropProjection: Projection, WorkCounting {
             }
             zBarSynapse = perSynapse
         }
+        eventStateBytes = 2 * bytesPerSynapse - 4
     }
 
     public func deliver(_ events: EventList, stamp: Int) {
@@ -224,7 +229,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// One event of source `s` through every synapse of its row (spec §8.2).
     func process(source s: Int, stamp ts: Int, flush: Bool) {
         startPlanning()
-        planEvent(source: s, stamp: ts, flush: flush)
+        var tally = EventTally()
+        planEvent(source: s, stamp: ts, flush: flush, tally: &tally)
+        count(tally)
         integrate(targets: 0..<targetCount)
     }
 
@@ -233,17 +240,19 @@ public final class EpropProjection: Projection, WorkCounting {
     /// Plans the events of the source population stamped `stamp` (spec §1.3 phase 2).
     public func planEvents(_ events: EventList, stamp: Int) {
         startPlanning()
+        var tally = EventTally()
         for e in 0..<events.count {
             let s = Int(events.ids[e])
             let mult = events.multiplicity[e]
             if mult == 0 {
-                planEvent(source: s, stamp: stamp, flush: true)
+                planEvent(source: s, stamp: stamp, flush: true, tally: &tally)
             } else {
                 // Repeated spikes are separate events (spec §13 item 17).
-                for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false) }
+                for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false, tally: &tally) }
             }
         }
-        if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp) }
+        if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp, tally: &tally) }
+        count(tally)
     }
 
     /// Steps after which a silent source's pending interval is consumed by an automatic
@@ -264,11 +273,11 @@ public final class EpropProjection: Projection, WorkCounting {
     /// applies the interval's per-step updates, making weights read between events differ
     /// from NEST's, so there, as in NEST, flush_event_send_interval bounds the history.
     /// Not transmitted, not seen by NEST's bookkeeping.
-    private func planAutomaticFlushes(stamp t: Int) {
+    private func planAutomaticFlushes(stamp t: Int, tally: inout EventTally) {
         let age = automaticFlushAge, c = cutoffSteps
         for s in 0..<connectivity.sources where tPrev[s] > 0 && t - (tPrev[s] - 1) > age {
             let pending = prevWasFlush[s] ? remaining[s] : c
-            if pending > 0 { planEvent(source: s, stamp: t, flush: true, automatic: true) }
+            if pending > 0 { planEvent(source: s, stamp: t, flush: true, automatic: true, tally: &tally) }
         }
     }
 
@@ -281,7 +290,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// The part of an event every synapse of the source shares: the presynaptic spike
     /// sequence z and (uniform α) the trace z̄ over the interval's n entries, the cutoff and
     /// decay bookkeeping, and the optimizer calls; then the source's new state.
-    private func planEvent(source s: Int, stamp ts: Int, flush: Bool, automatic: Bool = false) {
+    private func planEvent(source s: Int, stamp ts: Int, flush: Bool, automatic: Bool = false,
+                           tally: inout EventTally) {
         let previous = tPrev[s]
         if !automatic {
             // NEST's bookkeeping sees the previous event NEST would have seen.
@@ -344,47 +354,29 @@ public final class EpropProjection: Projection, WorkCounting {
         tPrev[s] = ts
         prevWasFlush[s] = flush
         planned.append(event)
-        count(event, automatic: automatic)
+        tally.count(event, row: connectivity.rowStart[s + 1] - connectivity.rowStart[s], automatic: automatic,
+                    perSynapseTrace: zBarSynapse != nil, calls: plan.calls - event.calls,
+                    updates: plan.updates - plannedUpdates, iterations: plan.iterationTotal - plannedIterations)
     }
 
-    /// Work counters of a planned event: what every synapse of the source's row does in
-    /// `integrate`, counted once here (rowLength × steps), never per synapse.
-    private func count(_ event: PlannedEvent, automatic: Bool) {
-        let s = event.source
-        let row = connectivity.rowStart[s + 1] - connectivity.rowStart[s]
-        let counters = self.counters
-        counters.add(.plasticEvents, row)
-        if automatic { counters.add(.automaticFlushEvents, 1) }
-        if !event.flush { counters.add(.synapticEvents, row) }
-        guard event.integrates else {
-            // A source's first event computes nothing; a spike reads target and weight.
-            if !event.flush { counters.add(.synapseStateBytesTouched, row * 12) }
-            return
+    /// Adds the work of the events planned in a step to the network's counters.
+    private func count(_ t: EventTally) {
+        let c = counters
+        c.add(.plasticEvents, t.plastic)
+        c.add(.automaticFlushEvents, t.automaticFlushes)
+        c.add(.synapticEvents, t.transmissions)
+        if recurrentTarget {
+            c.add(.eligibilitySteps, t.steps)
+            if epsilon != nil { c.add(.adaptiveEligibilitySteps, t.steps) }   // adaptive targets
+            c.add(.traceDecays, t.decays)
+        } else {
+            c.add(.readoutEligibilitySteps, t.steps)
         }
-        let n = event.n, steps = row * n
-        switch target {
-        case .recurrent(let p):
-            counters.add(.eligibilitySteps, steps)
-            if p.model.isAdaptive { counters.add(.adaptiveEligibilitySteps, steps) }
-            if event.decay > 0 { counters.add(.traceDecays, row) }
-        case .readout:
-            counters.add(.readoutEligibilitySteps, steps)
-        }
-        counters.add(.presynapticTraceSteps, zBarSynapse == nil ? n : n + steps)
-        // The calls, updates and iterations planned for this event, the same for every synapse.
-        let calls = plan.calls - event.calls
-        if calls > 0 {
-            let updates = plan.updates - plannedUpdates, iterations = plan.iterationTotal - plannedIterations
-            counters.add(.optimizerCalls, row * calls)
-            counters.add(.weightWrites, row * updates)
-            if optimizer.kind == .adam {
-                counters.add(.adamSteps, row * iterations)
-            } else {
-                counters.add(.gradientDescentSteps, row * updates)
-            }
-        }
-        // Every 8-byte field of the synapse is read and written once, its target read once.
-        counters.add(.synapseStateBytesTouched, row * (2 * bytesPerSynapse - 4))
+        c.add(.presynapticTraceSteps, t.traceSteps)
+        c.add(.optimizerCalls, t.calls)
+        c.add(.weightWrites, t.updates)
+        if optimizer.kind == .adam { c.add(.adamSteps, t.iterations) } else { c.add(.gradientDescentSteps, t.updates) }
+        c.add(.synapseStateBytesTouched, t.firstSpikes &* 12 &+ t.integrated &* eventStateBytes)
     }
 
     private func reserveSequence(_ n: Int) {
@@ -649,4 +641,37 @@ public final class EpropProjection: Projection, WorkCounting {
         store(syn, opt)
     }
 
+}
+
+/// Work of the events one projection planned in a step: what every synapse of each event's
+/// row does in `integrate`, tallied once per event (row length × steps), never per synapse,
+/// and added to the network's counters once per step (WorkCounters.swift).
+struct EventTally {
+    var plastic = 0, automaticFlushes = 0, transmissions = 0, steps = 0, decays = 0, traceSteps = 0
+    var calls = 0, updates = 0, iterations = 0
+    /// Synapse-events of first spikes (target and weight read) and of integrated events
+    /// (every field read and written).
+    var firstSpikes = 0, integrated = 0
+
+    /// An event over `row` synapses with `calls` optimizer calls planned (`updates` of them
+    /// updating, in `iterations` iterations), the same for every synapse of the row.
+    @inline(__always)
+    mutating func count(_ event: EpropProjection.PlannedEvent, row: Int, automatic: Bool, perSynapseTrace: Bool,
+                        calls: Int, updates: Int, iterations: Int) {
+        plastic &+= row
+        if automatic { automaticFlushes &+= 1 }
+        if !event.flush { transmissions &+= row }
+        guard event.integrates else {
+            if !event.flush { firstSpikes &+= row }   // a source's first event computes nothing
+            return
+        }
+        integrated &+= row
+        let n = event.n, rowSteps = row &* n
+        steps &+= rowSteps
+        if event.decay > 0 { decays &+= row }
+        traceSteps &+= perSynapseTrace ? n &+ rowSteps : n
+        self.calls &+= row &* calls
+        self.updates &+= row &* updates
+        self.iterations &+= row &* iterations
+    }
 }

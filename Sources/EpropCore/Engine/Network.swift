@@ -254,7 +254,7 @@ public final class Network {
         let perSynapse = synapseModel == "eprop_synapse"
             ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, eachStep: optimizer.eachStep,
                                               batch: optimizer.batchSize, adaptiveTarget: true, heterogeneousTauM: false)
-            : synapseModel == "eprop_synapse_bsshslm_2020" ? (baselineSynapse.optimizer.kind == .adam ? 44 : 28)
+            : synapseModel == "eprop_synapse_bsshslm_2020" ? BsshslmProjection.bytesPerSynapse(adam: baselineSynapse.optimizer.kind == .adam)
             : MemoryModel.fixedSynapseBytes
         // Construction holds the order (8 B) and the sorted weights (8 B) besides the synapses.
         try MemoryModel.require(pre.count * (perSynapse + 16) + source.size * MemoryModel.sourceBytes,

@@ -16,24 +16,15 @@ enum EpropIafBsshslm {
     /// Shift of the interval phase for recurrent neurons: offset_gen + delay_in_rec.
     static let shift = 2
 
-    static let baselineParameters: [ParameterSpec] = [
-        ParameterSpec("c_reg", 0.0, .atLeast(0), doc: "Firing-rate regularisation coefficient (per update interval)."),
-        ParameterSpec("f_target", unit: "Hz", 10.0, .atLeast(0),
-                      doc: "Target firing rate of the regularisation (read back in Hz; NEST reads back spikes/ms)."),
-        ParameterSpec("regular_spike_arrival", 1, .bool,
-                      doc: "1: a spike adds its weight to V_m; 0: it adds (1 − exp(−dt/τ_m))·weight."),
-        ParameterSpec("surrogate_gradient_function", 0, .choice(SurrogateGradient.names),
-                      doc: "Pseudo-derivative ψ of the spike non-linearity (spec §4)."),
-        ParameterSpec("surrogate_gradient_height", 0.3, .greaterThan(0), doc: "Height h of ψ."),
-        ParameterSpec("surrogate_gradient_width", 1.0, .greaterThan(0), doc: "Width w of ψ (mV)."),
-        ParameterSpec("flush_event_send_interval", unit: "ms", .infinity, .greaterThan(0), infinite: true,
-                      doc: "A silent neuron sends a flush event this long after its last event (≥ eprop_update_interval)."),
-        ParameterSpec("ignore_and_spike", 0, .bool,
-                      doc: "Ignore the spike condition and spike on a fixed schedule instead (for controlled benchmarks)."),
-        ParameterSpec("ignore_and_spike_offset", unit: "ms", 1.0, .greaterThan(0),
-                      doc: "First forced spike this long after creation or after the offset is set."),
-        ParameterSpec("ignore_and_spike_interval", unit: "ms", 100.0, .greaterThan(0), doc: "Interval between forced spikes."),
-    ]
+    /// The event-driven models' e-prop parameters without κ, κ_reg and the cutoff (the
+    /// baseline filters on the synapse and integrates whole intervals), plus
+    /// regular_spike_arrival.
+    static let baselineParameters: [ParameterSpec] = {
+        var specs = sharedEpropParameters.filter { !["kappa", "kappa_reg", "eprop_isi_trace_cutoff"].contains($0.name) }
+        specs.insert(ParameterSpec("regular_spike_arrival", 1, .bool,
+                                   doc: "1: a spike adds its weight to V_m; 0: it adds (1 − exp(−dt/τ_m))·weight."), at: 2)
+        return specs
+    }()
 
     static let table = ParameterTable(owner: "eprop_iaf_bsshslm_2020",
                                       specs: EpropIaf.neuronParameters + baselineParameters,

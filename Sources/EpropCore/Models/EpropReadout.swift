@@ -65,15 +65,19 @@ struct RateSchedule {
 ///   in NEST's bsshslm readout: exp(V) with cross-entropy (+inf once V > ~709.78 mV, the
 ///   softmax itself stays finite), V with MSE.
 public final class ReadoutPopulation: NeuronPopulation, WorkCounting {
+    /// The membrane parameters both readout models share.
+    static let membraneParameters: [ParameterSpec] = [
+        ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
+        ParameterSpec("E_L", unit: "mV", 0.0, .any, doc: "Leak (resting) potential."),
+        ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current (acts one step late)."),
+        ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
+        ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
+                      doc: "Lower bound of the membrane potential."),
+    ]
+
     static let table = ParameterTable(
         owner: "eprop_readout",
-        specs: [
-            ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
-            ParameterSpec("E_L", unit: "mV", 0.0, .any, doc: "Leak (resting) potential."),
-            ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current (acts one step late)."),
-            ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
-            ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
-                          doc: "Lower bound of the membrane potential."),
+        specs: ReadoutPopulation.membraneParameters + [
             ParameterSpec("eprop_isi_trace_cutoff", unit: "ms", .infinity, .atLeast(0), infinite: true,
                           doc: "Presynaptic traces of an interval are integrated for at most this long, then only decayed."),
             ParameterSpec("loss", 0, .choice(ReadoutLoss.names),

@@ -25,13 +25,7 @@ enum EpropReadoutBsshslm {
 
     static let table = ParameterTable(
         owner: "eprop_readout_bsshslm_2020",
-        specs: [
-            ParameterSpec("C_m", unit: "pF", 250.0, .greaterThan(0), doc: "Membrane capacitance."),
-            ParameterSpec("E_L", unit: "mV", 0.0, .any, doc: "Leak (resting) potential."),
-            ParameterSpec("I_e", unit: "pA", 0.0, .any, doc: "Constant external current (acts one step late)."),
-            ParameterSpec("tau_m", unit: "ms", 10.0, .greaterThan(0), doc: "Membrane time constant."),
-            ParameterSpec("V_min", unit: "mV", -Double.greatestFiniteMagnitude, .any, infinite: true,
-                          doc: "Lower bound of the membrane potential."),
+        specs: ReadoutPopulation.membraneParameters + [
             ParameterSpec("loss", 0, .choice(losses),
                           doc: "mean_squared_error: y = V_m; cross_entropy: y = softmax over the population's readouts (one step late)."),
             ParameterSpec("regular_spike_arrival", 1, .bool,

@@ -160,7 +160,8 @@ final class BsshslmProjection: Projection, WorkCounting {
     }
 
     /// Bytes per synapse: weight, g, G (+ Adam m, v) and the target index.
-    var bytesPerSynapse: Int { (moment1 == nil ? 3 : 5) * 8 + 4 }
+    var bytesPerSynapse: Int { BsshslmProjection.bytesPerSynapse(adam: moment1 != nil) }
+    static func bytesPerSynapse(adam: Bool) -> Int { (adam ? 5 : 3) * 8 + 4 }
 
     func weight(_ i: Int) -> Double { weights[i] }
     func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }

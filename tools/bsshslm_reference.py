@@ -33,6 +33,11 @@ import sys
 
 import numpy as np
 
+try:  # optional: only speeds up a first-order filter (same operations, same result)
+    from scipy.signal import lfilter
+except ImportError:  # pragma: no cover
+    lfilter = None
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 REC_MODELS = ("eprop_iaf_bsshslm_2020", "eprop_iaf_adapt_bsshslm_2020")
@@ -83,6 +88,40 @@ def steps_of(ms, dt):
 def _sequential_sum(x):
     """Sum over axis 0 in order (NEST adds one step after the other; numpy's sum may pair up)."""
     return np.add.accumulate(x, axis=0)[-1] if x.shape[0] else np.zeros(x.shape[1:])
+
+
+def _filter_z(z, alpha, pz):
+    """z_bar_i = alpha * z_bar_{i-1} + pz * z_i for every target (columns), z_bar_{-1} = 0."""
+    n = z.size
+    if np.all(alpha == alpha[0]) and np.all(pz == pz[0]):
+        a, p = float(alpha[0]), float(pz[0])
+        out = np.empty(n)
+        zb = 0.0
+        for i in range(n):
+            zb = a * zb + p * z[i]
+            out[i] = zb
+        return np.repeat(out[:, None], alpha.size, axis=1)
+    out = np.empty((n, alpha.size))
+    zb = np.zeros(alpha.size)
+    for i in range(n):
+        zb = alpha * zb + pz * z[i]
+        out[i] = zb
+    return out
+
+
+def _filter_ebar(e, kappa):
+    """e_bar_i = kappa * e_bar_{i-1} + (1 - kappa) * e_i per column, e_bar_{-1} = 0."""
+    if lfilter is not None and np.all(kappa == kappa[0]):
+        k = float(kappa[0])
+        # scipy's first-order filter performs exactly these two products and one addition
+        return lfilter([1.0 - k], [1.0, -k], e, axis=0)
+    one_minus = 1.0 - kappa
+    out = np.empty_like(e)
+    eb = np.zeros(e.shape[1])
+    for i in range(e.shape[0]):
+        eb = kappa * eb + one_minus * e[i]
+        out[i] = eb
+    return out
 
 
 def surrogate(name, r, v, theta, h, w):
@@ -332,11 +371,29 @@ class Reference:
                 self.parrot_of_gen = (np.array(c["pre_idx"]), np.array([p[1] for p in post]))
             else:
                 raise ValueError(f"connection {c['name']} ({m}) not supported by the reference")
+        # per sending readout (delivery order = readout order; targets unique per sender)
+        self.ls_by_src = self._by_source(self.ls)
+        self.norm_by_src = self._by_source(self.norm)
         # eprop indegree (history is only written for neurons with incoming eprop synapses)
         self.r_indeg = np.zeros(self.n_rec, dtype=np.int64)
         self.o_indeg = np.zeros(self.n_out, dtype=np.int64)
         for g in self.groups:
             np.add.at(self.r_indeg if g["target"] == "rec" else self.o_indeg, g["post"], 1)
+
+    @staticmethod
+    def _by_source(conns):
+        out = []
+        if not conns:
+            return out
+        src = np.concatenate([c[0] for c in conns])
+        dst = np.concatenate([c[1] for c in conns])
+        w = np.concatenate([c[2] for c in conns])
+        for k in np.unique(src):
+            sel = src == k
+            if np.unique(dst[sel]).size != dst[sel].size:
+                raise ValueError("several connections between the same pair are not supported")
+            out.append((int(k), dst[sel], w[sel]))
+        return out
 
     def _resolve(self, group, i):
         """(kind, index within kind) of neuron i of a group."""
@@ -387,6 +444,7 @@ class Reference:
                 present[lo:hi, j] = False
             t += self.T
         present[: max(keys[0] + offset, 0), j] = False
+        (self.r_count if kind == "rec" else self.o_count)[j] = present[:, j].sum()
 
     # -- synapse (S-5, S-6, S-7) ---------------------------------------------------------------
 
@@ -444,7 +502,10 @@ class Reference:
         return g["w"][ids]
 
     def _gradient(self, sg, g):
-        """compute_gradient of the target neurons (S-6), vectorised over the targets."""
+        """compute_gradient of the target neurons (S-6), vectorised over the targets.
+
+        Every recursion runs step by step in NEST's order of operations (so the result is
+        bit-identical); only independent targets are processed side by side."""
         J = sg.targets
         n = sum(sg.isis)
         t0 = sg.trigger
@@ -457,17 +518,13 @@ class Reference:
         z = np.zeros(n)
         pos = 0
         for isi in sg.isis:
-            z[pos] = 1.0
+            z[pos] = 1.0  # each presynaptic spike starts an ISI (z = 1 in its first step)
             pos += isi
         if g["target"] == "rec":
             alpha, pz = self.r_alpha[J], self.r_Pz[J]
         else:
             alpha, pz = self.o_alpha[J], self.o_Pz[J]
-        zbar = np.empty((n, J.size))
-        zb = np.zeros(J.size)
-        for i in range(n):
-            zb = alpha * zb + pz * z[i]
-            zbar[i] = zb
+        zbar = _filter_z(z, alpha, pz)  # (n, |J|): z_bar = alpha * z_bar + P_z * z
         if g["target"] == "out":
             err = self.o_err[t0 + 1 : t0 + 1 + n, J]
             grad = _sequential_sum(err * zbar)
@@ -475,23 +532,22 @@ class Reference:
             psi = self.r_psi[t0 : t0 + n, J]
             L = (self.opt["final_L"] if self.opt.get("final_L") is not None else self.r_L)[t0 : t0 + n, J]
             kappa = g["kappa"][sg.ids]
-            one_minus = 1.0 - kappa
-            beta, rho = self.r_beta[J], self.r_rho[J]
-            adaptive = bool(self.r_adapt[J].any())
-            e = np.empty((n, J.size))
-            eps = np.zeros(J.size)
-            ebar = np.zeros(J.size)
-            ebar_all = np.empty((n, J.size))
-            for i in range(n):
-                if adaptive:
-                    ei = psi[i] * (zbar[i] - beta * eps)
+            adaptive = self.r_adapt[J]
+            e = psi * zbar
+            if adaptive.any():
+                # e = psi * (z_bar - beta * eps); eps = rho * eps + e  (adaptive targets)
+                A = np.nonzero(adaptive)[0]
+                beta, rho = self.r_beta[J][A], self.r_rho[J][A]
+                eps = np.zeros(A.size)
+                ea = np.empty((n, A.size))
+                pa, za = psi[:, A], zbar[:, A]
+                for i in range(n):
+                    ei = pa[i] * (za[i] - beta * eps)
                     eps = rho * eps + ei
-                else:
-                    ei = psi[i] * zbar[i]
-                e[i] = ei
-                ebar = kappa * ebar + one_minus * ei
-                ebar_all[i] = ebar
-            grad = _sequential_sum(L * ebar_all)
+                    ea[i] = ei
+                e[:, A] = ea
+            ebar = _filter_ebar(e, kappa)  # e_bar = kappa * e_bar + (1 - kappa) * e
+            grad = _sequential_sum(L * ebar)
             sum_e = _sequential_sum(e)
             reg = self._reg_lookup(sg.t_prev_update + 2 + self.T)[J]
             grad = grad + reg * sum_e
@@ -557,6 +613,7 @@ class Reference:
         self.r_psi = np.zeros((S + 1, nR))
         self.r_L = np.zeros((S + 3, nR))
         self.r_present = np.zeros((S + 1, nR), dtype=bool)
+        self.r_count = np.zeros(nR)
         self.reg_times, self.reg_values = [], []
         # readouts (error history entry t at row t + 1: entries start at t = -1)
         ov = self.o_v0.copy() if nO else np.zeros(0)
@@ -567,6 +624,7 @@ class Reference:
         e = np.zeros(nO)
         self.o_err = np.zeros((S + 2, nO))
         self.o_present = np.zeros((S + 2, nO), dtype=bool)
+        self.o_count = np.zeros(nO)
         zin_r = np.zeros((S + 2, nR))
         zin_o = np.zeros((S + 2, nO))
 
@@ -606,6 +664,12 @@ class Reference:
                 rec_group_kind.extend(range(off, off + sizes[m]))
         rec_index = {ri: k for k, ri in enumerate(rec_group_kind)}
 
+        self.recorded_rec = sorted({
+            self._resolve(mm["population"], i)[1]
+            for mm in record["multimeters"]
+            if self.node[mm["population"]][0] == "rec" and "learning_signal" in mm["record_from"]
+            for i in mm["neurons"]
+        })
         events = []  # events emitted in the previous step: (order key, kind, idx, is_flush, multiplicity)
         e_prev = np.zeros(nO)
         u_prev = np.zeros(nO)
@@ -615,16 +679,15 @@ class Reference:
             if t >= 1 and nO:
                 entry = t - (2 if self.opt.get("shift_L_2") else 3)
                 if entry >= 0:
-                    for src, dst, w in self.ls:
-                        for k in range(src.size):
-                            j = dst[k]
-                            if self.r_present[entry, j]:
-                                self.r_L[entry, j] += w[k] * e_prev[src[k]]
+                    # one event per readout, in readout order; each adds B_jk * e_k to entry
+                    # t - 3 of its targets if that entry still exists
+                    for src_k, dst, w in self.ls_by_src:
+                        ok = self.r_present[entry, dst]
+                        self.r_L[entry, dst[ok]] += w[ok] * e_prev[src_k]
             N = np.zeros(nO)
             if u_sent:
-                for src, dst, w in self.norm:
-                    for k in range(src.size):
-                        N[dst[k]] += w[k] * u_prev[src[k]]
+                for src_k, dst, w in self.norm_by_src:
+                    N[dst] += w * u_prev[src_k]
             # (2) spike and flush events with stamp t, in sender (gid) order (S-3)
             for _, kind, idx, is_flush, mult in events:
                 for sg in self.out_groups.get((kind, idx), ()):
@@ -682,14 +745,15 @@ class Reference:
                         spikes_s.append(rec_index[j])
                 has = self.r_indeg > 0
                 self.r_present[t, has] = True
+                self.r_count[has] += 1
                 self.r_psi[t, has] = psi[has]
                 if istep == T - 1:
                     self.reg_times.append(t + 1)
                     self.reg_values.append(self.r_creg * (n_spk / float(T) - self.r_ftarget * dt) / float(T))
                     n_spk = np.zeros(nR)
-                # learning_signal recordable: entry lower_bound(t - 3) (S-9)
+                # learning_signal recordable: entry lower_bound(t - 3) (S-9), recorded neurons only
                 Lrec = np.zeros(nR)
-                for j in range(nR):
+                for j in self.recorded_rec:
                     if not has[j]:
                         continue
                     rows = np.nonzero(self.r_present[max(t - 3, 0) : t + 1, j])[0]
@@ -733,6 +797,7 @@ class Reference:
                     e = np.zeros(nO)
                 has = self.o_indeg > 0
                 self.o_present[t, has] = True  # entry t - 1
+                self.o_count[has] += 1
                 self.o_err[t, has] = e[has]
                 o_iin = self.o_Ie.copy()
                 e_prev = e.copy()
@@ -753,7 +818,7 @@ class Reference:
                                 "V_m": lambda: v + self.r_EL,
                                 "surrogate_gradient": lambda: psi,
                                 "learning_signal": lambda: Lrec,
-                                "eprop_history_duration": lambda: dt * self.r_present.sum(axis=0),
+                                "eprop_history_duration": lambda: dt * self.r_count,
                                 "V_th_adapt": lambda: theta + self.r_EL,
                                 "adaptation": lambda: a,
                             }[rname]()
@@ -764,7 +829,7 @@ class Reference:
                                 "readout_signal_unnorm": lambda: u,
                                 "target_signal": lambda: ystar,
                                 "error_signal": lambda: e,
-                                "eprop_history_duration": lambda: dt * self.o_present.sum(axis=0),
+                                "eprop_history_duration": lambda: dt * self.o_count,
                             }[rname]()
                         out[rname].append(np.asarray(val, dtype=np.float64)[idx].copy())
             events.sort(key=lambda x: (x[0], x[2]))

@@ -954,8 +954,31 @@ README_BEGIN = "<!-- bsshslm section: written by tools/nest_bsshslm.py -->"
 README_END = "<!-- end of bsshslm section -->"
 
 
+def _example_summary():
+    path = os.path.join(OUT_DIR, "evidence_example_result.json")
+    if not os.path.exists(path):
+        return "(not generated yet)"
+    with open(path) as f:
+        r = json.load(f)
+    rows = r["rows"]
+    train = [x for x in rows if x["phase"] == "training"]
+    test = [x for x in rows if x["phase"] == "test"]
+    mods = ("; modified: " + ", ".join(r["modifications"])) if r["modifications"] else " (unmodified)"
+    test_acc = ", ".join("%.3f" % x["accuracy"] for x in test)
+    return (
+        f"`{r['command']}`{mods}: {r['iterations_simulated']} iterations of {r['settings']['batch_size']} sequences "
+        f"({len(train)} training, the rest validation/test with eta 0), early stop {r['early_stopped']}; "
+        f"first training iteration loss {train[0]['loss']:.4f} accuracy {train[0]['accuracy']:.3f}, last "
+        f"{train[-1]['loss']:.4f} / {train[-1]['accuracy']:.3f}; final test accuracy "
+        f"{test_acc} (mean {r['final_test_accuracy_mean']:.3f}); wall time "
+        f"{r['wall_time_total_s']:.0f} s, of which nest.Simulate {r['wall_time_simulate_s']:.0f} s, on "
+        f"{r['machine']['cpu_count']} cores shared with other jobs (load average afterwards "
+        f"{r['machine']['load_average_after'][0]:.1f})"
+    )
+
+
 def write_readme_section(rows, nest_version):
-    from_doc = _README_SECTION.format(nest_version=nest_version, command=COMMAND, rows="\n".join(rows))
+    from_doc = _README_SECTION.format(nest_version=nest_version, command=COMMAND, rows="\n".join(rows), example=_example_summary())
     text = open(README).read() if os.path.exists(README) else ""
     if README_BEGIN in text:
         head = text.split(README_BEGIN)[0]
@@ -987,7 +1010,12 @@ loss, error and accuracy, the wall time and the machine) and `evidence_example_i
 `iter<k>_spike_counts` (40,) int64 + `iter<k>_spike_times` (concatenated per neuron, ms),
 `iter<k>_target_times` / `iter<k>_target_values` (2, 32), and its initial weights
 `weights_in_rec` (100, 40), `weights_rec_rec` (100, 100), `weights_rec_out` (2, 100),
-`weights_out_rec` (100, 2), [post, pre] except B = out_rec [rec, out]).
+`weights_out_rec` (100, 2), [post, pre] except B = out_rec [rec, out]). Result of the
+stored run: {example}.
+
+Tests without NEST: `python/tests/test_bsshslm_reference.py` (published numbers, every fixture
+rebuilt and simulated by the NumPy reference, bit-identical), `python/tests/test_evidence_accumulation.py`
+(`eprop.evidence_accumulation` against the example's inputs and the classification fixtures).
 
 ## Network description in each case file
 

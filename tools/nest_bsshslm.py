@@ -990,7 +990,7 @@ def write_readme_section(rows, nest_version):
 
 
 _README_SECTION = """
-# bsshslm_2020 baseline fixtures (`bsshslm/`)
+## bsshslm_2020 baseline fixtures (`bsshslm/`)
 
 Time-driven e-prop baseline of NEST {nest_version}: `eprop_iaf_bsshslm_2020`,
 `eprop_iaf_adapt_bsshslm_2020`, `eprop_readout_bsshslm_2020` (mean_squared_error and
@@ -1017,7 +1017,7 @@ Tests without NEST: `python/tests/test_bsshslm_reference.py` (published numbers,
 rebuilt and simulated by the NumPy reference, bit-identical), `python/tests/test_evidence_accumulation.py`
 (`eprop.evidence_accumulation` against the example's inputs and the classification fixtures).
 
-## Network description in each case file
+### Network description in each case file
 
 * `config` (0-d unicode string): JSON with
   * `kernel`: the effective kernel values (`resolution`, `eprop_update_interval`,
@@ -1053,11 +1053,13 @@ rebuilt and simulated by the NumPy reference, bit-identical), `python/tests/test
     `steps_per_sequence`, `learning_window_steps`, `total_offset` (4), `labels`
     (classification), `draws` (how the random numbers were made; informative);
   * `record`: `multimeters` (`name`, `population`, `neurons`, `record_from`, interval 1 ms, whole
-    run), `spike_recorder` (group), `weight_recorder` (list of `connection`, `pre`, `post`);
+    run unless a `stop` (ms) is given: the classification cases record their recurrent neurons
+    for the first two sequences only), `spike_recorder` (group), `weight_recorder` (list of
+    `connection`, `pre`, `post`);
   * provenance: `case`, `description`, `nest_version`, `numpy_version`, `python_version`,
     `command`; infinities as the string "inf".
 
-## Outputs in each case file (float64 unless noted)
+### Outputs in each case file (float64 unless noted)
 
 * `losses` (n_iter,): computed as NEST's test does from the readout samples with times
   total_offset + 1 ... total_offset + task (readout steps 4 ... task + 3), reshaped
@@ -1078,16 +1080,16 @@ rebuilt and simulated by the NumPy reference, bit-identical), `python/tests/test
 * `wr_pair` (int64, index into `record.weight_recorder`), `wr_times`, `wr_weights`:
   weight_recorder entries of the chosen synapses in recording order; time = stamp of the
   transmitted spike (emission step + 1), weight = the weight it carried (after that event's
-  update). Spikes dropped at an interval start produce no entry. `wr_dropped_flush_entries`
-  (int64): entries NEST emits for flush events (it reports the reused event's stale target and
-  weight; same quirk as the new synapse, see above), removed here.
+  update); an event of multiplicity m gives m entries. Spikes dropped at an interval start
+  produce no entry. `wr_dropped_flush_entries` (int64): entries for flush events, which the new
+  synapse emits (see above) and would be removed here; 0 in every bsshslm case.
 * `conn_<name>_weight_final` for every eprop connection group, aligned with
   `conn_<name>_pre` / `_post`: weights after Simulate (as left by each synapse's last event).
 * `sim_time_ms`; `spike_rate_hz` (mean recurrent rate over the run).
 * `flush_reset_off` only: `noflush_losses` and `noflush_conn_<name>_weight_final`, the same
   network simulated with `flush_event_send_interval` infinite (they differ, see the case).
 
-## Cases
+### Cases
 
 | File | What it covers |
 |---|---|

@@ -10,6 +10,8 @@ The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its
 * exceptions, one per status code (:mod:`eprop.errors`);
 * NEST's sine-wave regression task (:mod:`eprop.tasks`, NumPy only) and a ready network
   for it (:mod:`eprop.sine_waves`);
+* Bellec et al.'s evidence-accumulation task with the exact draws of NEST's bsshslm_2020
+  example (:mod:`eprop.evidence_accumulation`, NumPy only);
 * N-MNIST: the reader and dataset layout (:mod:`eprop.nmnist`), the synthetic
   saccade-MNIST converter (:mod:`eprop.saccade_mnist`) and NEST's tutorial classification
   pipeline (:mod:`eprop.classification`).

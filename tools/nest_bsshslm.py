@@ -965,15 +965,17 @@ def _example_summary():
     test = [x for x in rows if x["phase"] == "test"]
     mods = ("; modified: " + ", ".join(r["modifications"])) if r["modifications"] else " (unmodified)"
     test_acc = ", ".join("%.3f" % x["accuracy"] for x in test)
+    timings = r.get("timings") or [{"wall_time_total_s": r["wall_time_total_s"], "wall_time_simulate_s": r["wall_time_simulate_s"], "load_average_after": r["machine"]["load_average_after"]}]
     return (
         f"`{r['command']}`{mods}: {r['iterations_simulated']} iterations of {r['settings']['batch_size']} sequences "
         f"({len(train)} training, the rest validation/test with eta 0), early stop {r['early_stopped']}; "
         f"first training iteration loss {train[0]['loss']:.4f} accuracy {train[0]['accuracy']:.3f}, last "
         f"{train[-1]['loss']:.4f} / {train[-1]['accuracy']:.3f}; final test accuracy "
         f"{test_acc} (mean {r['final_test_accuracy_mean']:.3f}); wall time "
-        f"{r['wall_time_total_s']:.0f} s, of which nest.Simulate {r['wall_time_simulate_s']:.0f} s, on "
-        f"{r['machine']['cpu_count']} cores shared with other jobs (load average afterwards "
-        f"{r['machine']['load_average_after'][0]:.1f})"
+        f"{r['wall_time_total_s']:.0f} s, of which nest.Simulate {r['wall_time_simulate_s']:.0f} s "
+        f"(fastest of {len(timings)} identical runs: "
+        + ", ".join(f"{t['wall_time_total_s']:.0f} s / {t['wall_time_simulate_s']:.0f} s at load {t['load_average_after'][0]:.1f}" for t in timings)
+        + f"), on {r['machine']['cpu_count']} cores shared with other jobs"
     )
 
 

@@ -729,7 +729,15 @@ def write_readme(out_dir, nest_version, probe=None):
         size_rows="\n".join(size_rows),
     )
     text += _feature_readme(out_dir, nest_version, probe)
-    with open(os.path.join(out_dir, "README.md"), "w") as f:
+    path = os.path.join(out_dir, "README.md")
+    # Keep the section that tools/nest_bsshslm.py maintains (bsshslm_2020 fixtures).
+    marker = "<!-- bsshslm section: written by tools/nest_bsshslm.py -->"
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if marker in old:
+            text = text.rstrip("\n") + "\n\n" + marker + old.split(marker, 1)[1]
+    with open(path, "w") as f:
         f.write(text)
 
 

@@ -135,6 +135,33 @@ def run_example(n_iter_train=None, keep_iterations=3):
     return globals_, captured, sim, wall, modifications, path
 
 
+def _timing(r):
+    return {
+        "wall_time_total_s": r["wall_time_total_s"],
+        "wall_time_simulate_s": r["wall_time_simulate_s"],
+        "load_average_after": r["machine"]["load_average_after"],
+    }
+
+
+def merge_previous(result, path):
+    """Keep the timings of earlier runs with identical results (the run is deterministic, the
+    wall time depends on the machine's load): they are listed in ``timings`` (this run first),
+    and ``wall_time_*`` report the fastest run."""
+    timings = [_timing(result)]
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+        same = [(r["phase"], r["loss"], r["error"]) for r in old["rows"]] == [(r["phase"], r["loss"], r["error"]) for r in result["rows"]]
+        if same and old.get("modifications") == result["modifications"]:
+            timings += old.get("timings", [_timing(old)])
+    result["timings"] = timings
+    best = min(timings, key=lambda t: t["wall_time_total_s"])
+    result["wall_time_total_s"] = best["wall_time_total_s"]
+    result["wall_time_simulate_s"] = best["wall_time_simulate_s"]
+    result["wall_time_note"] = "fastest of the runs in 'timings' (identical results; 2 cores shared with other jobs)"
+    return result
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=DEFAULT_OUT)
@@ -208,7 +235,9 @@ def main(argv=None):
         + (f" --n-iter-train {args.n_iter_train}" if args.n_iter_train is not None else ""),
     }
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "evidence_example_result.json"), "w") as f:
+    path = os.path.join(args.out, "evidence_example_result.json")
+    result = merge_previous(result, path)
+    with open(path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
 

@@ -15,6 +15,8 @@ The library is ``libeprop`` (Swift, C ABI ``eprop.h``); this package mirrors its
   for it (:mod:`eprop.sine_waves`);
 * losses from recorded readout signals, e.g. the cross-entropy of readouts with
   ``loss="cross_entropy"`` (:mod:`eprop.losses`, NumPy only);
+* Bellec et al.'s evidence-accumulation task with the exact draws of NEST's bsshslm_2020
+  example (:mod:`eprop.evidence_accumulation`, NumPy only);
 * N-MNIST: the reader and dataset layout (:mod:`eprop.nmnist`), the synthetic
   saccade-MNIST converter (:mod:`eprop.saccade_mnist`) and NEST's tutorial classification
   pipeline (:mod:`eprop.classification`).

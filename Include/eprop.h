@@ -399,7 +399,8 @@ int32_t eprop_recorder_clear(eprop_network *network, int32_t recorder);
  *  19 peak_history_bytes         largest bytes held by the e-prop histories since creation or reset
  *                                (a maximum; reset sets it to the bytes held now)
  *  20 synapse_state_bytes_touched  bytes of per-synapse state read + written (eprop synapse:
- *                                2 × its bytes − 4 per integrated event, 12 for a source's first
+ *                                2 × its bytes − 4 per integrated event, + 8 per read or write of
+ *                                a g kept since a flush, 4 + field size for a source's first
  *                                spike; static: 12 per transmission; feedback: 16 per write)
  *
  * Counting happens per event and per step (row length × steps), never per synapse in a kernel,

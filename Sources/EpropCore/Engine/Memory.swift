@@ -20,6 +20,9 @@ public enum MemoryModel {
     public static let fixedSynapseBytes = 4 + 8
     /// Per pending input spike, bytes.
     public static let inputSpikeBytes = 8 + 4
+    /// Per eprop synapse whose source's last event was a flush (accumulate mode): its
+    /// interval gradient g, kept in the pending-gradient pool until the next spike, bytes.
+    public static let pendingGradientBytes = 8
 
     /// Bytes of one eprop synapse for the optimizer set-up (see EpropProjection): the target
     /// index, then weight, ē, ē_reg, and G (batch_size > 1), m, v (Adam), ε (adaptive
@@ -106,6 +109,16 @@ extension Network {
         return total
     }
 
+    /// Bytes per synapse of a projection's state as allocated now (target index included),
+    /// and the bytes of its pending-gradient pool (eprop_synapse; 0 for the others).
+    public func projectionMemory(_ projection: Projection) -> (perSynapse: Int, pending: Int) {
+        switch projection {
+        case let p as EpropProjection: return (p.bytesPerSynapse, p.pendingGradientBytes)
+        case let p as BsshslmProjection: return (p.bytesPerSynapse, 0)
+        default: return (MemoryModel.fixedSynapseBytes, 0)
+        }
+    }
+
     /// Bytes of the history rings alone.
     public var historyBytes: Int {
         populations.reduce(0) { sum, p in
@@ -119,8 +132,10 @@ extension MemoryModel {
     /// engine allocates (`Network.memoryBytes`), with each history ring at the size it
     /// settles at (cutoff or flush interval).
     ///
-    /// Not included: the pool of pending gradients (8 bytes per synapse of a source whose
-    /// last event was a flush, at its high-water mark), which depends on the activity.
+    /// In accumulate mode the pool of pending gradients is counted at its bound, 8 bytes per
+    /// synapse (every source's last event a flush); a running network holds the fraction of
+    /// its synapses whose source is between a flush and its next spike (e.g. ≈ 30 % at
+    /// 23 Hz with a 50 ms flush interval), so the estimate is an upper bound by up to that.
     public static func estimate(recurrent: Int, readouts: Int, inputs: Int, plasticSynapses: Int, fixedSynapses: Int,
                                 sources: Int, adam: Bool, eachStep: Bool, batch: Int, cutoffSteps: Int,
                                 flushSteps: Int, precision: SynapsePrecision = .double) -> Int {
@@ -131,6 +146,7 @@ extension MemoryModel {
         let synapses = plasticSynapses * plasticSynapseBytes(adam: adam, batch: batch, adaptiveTarget: false,
                                                              heterogeneousTauM: false, precision: precision)
             + fixedSynapses * fixedSynapseBytes
-        return neurons + synapses + sources * (sourceBytes + 8)
+        let pending = eachStep ? 0 : plasticSynapses * pendingGradientBytes
+        return neurons + synapses + pending + sources * (sourceBytes + 8)
     }
 }

@@ -442,7 +442,18 @@ public final class EpropProjection: Projection, WorkCounting {
             // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
+            // Each synapse reads a run of its target's ring, at a new place for every synapse:
+            // the first lines of the next four runs are asked for while these four compute
+            // (the hardware prefetcher takes over along each run).
+            let start = (begin & history.mask) &* 3
             while first + 4 <= rows.upperBound {
+                if first + 8 <= rows.upperBound {
+                    for next in (first + 4)..<(first + 8) {
+                        let p = history.ring(Int(tgt[next])) + start
+                        prefetch(p)
+                        prefetch(p + 8)
+                    }
+                }
                 accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd,
                                adaptive: adaptive, beta: beta[0], rho: rho[0])
                 for syn in first..<(first + 4) {

@@ -242,7 +242,10 @@ int32_t eprop_set_current(eprop_network *network, int32_t population, const doub
  * Connect pre[i] of pre_population to post[i] of post_population with weights[i], using
  * synapse_model "eprop_synapse" (plastic; delay exactly one step), "static_synapse"
  * (delay one step for now) or "eprop_learning_signal_connection" (readout → recurrent,
- * feedback weight B; its delay is ignored as in NEST). Creates a new projection.
+ * feedback weight B; its delay is ignored as in NEST), or their baseline counterparts
+ * "eprop_synapse_bsshslm_2020" (weights outside its [Wmin, Wmax] are rejected with
+ * EPROP_ERR_ILLEGAL_CONNECTION, as NEST's Connect does) and
+ * "eprop_learning_signal_connection_bsshslm_2020". Creates a new projection.
  * Must be called before the first simulate.
  */
 int32_t eprop_connect(eprop_network *network, int32_t pre_population, int32_t post_population,

@@ -25,8 +25,10 @@ Indices are 0-based within the connection's pre/post *group* (``fx["groups"]``: 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +128,14 @@ def population(fx, name):
         if p["name"] == name:
             return p
     raise KeyError(f"no population {name!r} in {fx['case']}")
+
+
+def reference_module():
+    """``tools/bsshslm_reference.py`` (the NumPy reference; NumPy only), imported once."""
+    name = "_bsshslm_reference"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "bsshslm_reference.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

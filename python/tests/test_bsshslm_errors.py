@@ -128,3 +128,26 @@ def test_recurrent_parameters(model):
             rec.set(**{name: 0.5})
     rec.set(regular_spike_arrival=False, c_reg=300.0)
     assert rec.get("regular_spike_arrival") is False
+
+
+@pytest.mark.parametrize("how", ["scalar", "dense", "explicit", "rule"])
+def test_baseline_connect_rejects_weights_outside_bounds(how):
+    """NEST's Connect of eprop_synapse_bsshslm_2020 rejects a weight outside [Wmin, Wmax]
+    (the event-driven eprop_synapse accepts it, as NEST)."""
+    net = eprop.Network(1.0)
+    net.set_synapse_defaults("eprop_synapse_bsshslm_2020", Wmin=-0.5, Wmax=0.5)
+    pre, post = net.add_population("input", 2), net.add_population("eprop_iaf_bsshslm_2020", 2)
+    S = "eprop_synapse_bsshslm_2020"
+    connect = {
+        "scalar": lambda: net.connect(pre, post, S, 0.75),
+        "dense": lambda: net.connect(pre, post, S, np.array([[0.1, 0.2], [-0.6, 0.0]])),
+        "explicit": lambda: net.connect(pre, post, S, [0.5, 0.75], pre_ids=[0, 1], post_ids=[0, 1]),
+        "rule": lambda: net.connect(pre, post, S, ("uniform", -1.0, 1.0), rule="all_to_all", seed=3),
+    }[how]
+    with pytest.raises(IllegalConnectionError, match=r"weights\[\d\]: eprop_synapse_bsshslm_2020 weights must lie in "
+                                                     r"\[Wmin, Wmax\] = \[-0\.5, 0\.5\], got -?0\.\d+"):
+        connect()
+    assert len(net.projections) == 0
+    net.connect(pre, post, S, [0.5, -0.5], pre_ids=[0, 1], post_ids=[0, 1])   # the bounds themselves are inside
+    other = net.add_population("eprop_iaf", 2)
+    net.connect(pre, other, "eprop_synapse", 200.0)                            # NEST: Connect unchecked

@@ -10,19 +10,13 @@ eprop library needed.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
 import bsshslm_fixtures as fixtures
-from conftest import REPO
 
-_spec = importlib.util.spec_from_file_location("_bsshslm_reference", REPO / "tools" / "bsshslm_reference.py")
-reference = importlib.util.module_from_spec(_spec)
-sys.modules["_bsshslm_reference"] = reference
-_spec.loader.exec_module(reference)
+reference = fixtures.reference_module()
 
 NAMES = fixtures.names()
 SLOW = {"classification_batch1", "classification_batch2", "regression_reference", "regression_adapt"}

@@ -269,3 +269,122 @@ def test_docs_energy_md_mapping_table_matches_library():
     for c in eprop.work_counters():
         assert f"`{c.name}`" in text
     assert "Horowitz" in text and "ISSCC 2014" in text
+
+
+# -- The time-driven baseline family (*_bsshslm_2020) -------------------------------------------
+#
+# 2 inputs → 2 eprop_iaf_bsshslm_2020 (0.6 on the diagonal, 0 off it: 4 synapses) → 1
+# eprop_readout_bsshslm_2020 (2 synapses), feedback readout → recurrent (2), dt = 1 ms,
+# update interval T = 10 steps, 31 steps. Input 0 fires at 2, 5, 13 ms (stamps 3, 6, 14),
+# input 1 at 4 ms (stamp 5); with regular_spike_arrival and V_th 0.5 each arriving 0.6 makes
+# its neuron spike (asserted): recurrent 0 at stamps 4, 7, 15, recurrent 1 at stamp 6.
+# Spec 10.3: a synapse collects ISIs clipped to its interval end E = t_next + shift (shift 2
+# onto recurrent neurons, 3 onto readouts; t_next starts at T) and integrates them (from the
+# interval's first event) at the first event after E, then calls the optimizer if it is a spike.
+#
+#   in 0 → rec (row 2): stamps 3, 6 collect ISI 3; stamp 14 > E = 12 adds min(14, 12) − 6 = 6
+#       and integrates 3 + 6 = 9 steps on 2 synapses (18), then one call per synapse (idx 1).
+#   in 1 → rec: stamp 5 only: transmitted, nothing integrated.
+#   rec 0 → out (row 1): stamps 4, 7 (ISI 3); 15 > E = 13 adds 13 − 7 = 6: 9 readout steps, 1 call.
+#   rec 1 → out: stamp 6 only.
+# Synapse state (GD: target, w, g, G = 28 B): a transmitted-only event reads target and weight
+# (12 B per synapse), one that integrates or calls reads and writes it (2·28 − 4 = 52 B);
+# a feedback write 16 B. Learning signals are written to entries step − 3 for steps 3 … 30.
+BASELINE = dict(
+    neuron_updates=2 * 31, readout_updates=31, spikes=4, input_spikes=4, synaptic_events=8 + 4, plastic_events=8 + 4,
+    eligibility_steps=18, readout_eligibility_steps=9, presynaptic_trace_steps=27, optimizer_calls=3, weight_writes=3,
+    gradient_descent_steps=3, learning_signal_writes=2 * 28, history_entries_written=2 * 31 + 30,   # readout: t − 1 ≥ 0
+    peak_history_bytes=2 * 64 * 3 * 8 + 64 * 8,
+    synapse_state_bytes_touched=(3 * 2 * 12 + 3 * 12) + (2 + 1) * 52 + 56 * 16)
+
+
+def tiny_baseline(optimizer="gradient_descent", model="eprop_iaf_bsshslm_2020", batch_size=1, flush=None,
+                  extra_spike=None, threads=1):
+    net = eprop.Network(resolution=1.0, threads=threads)
+    net.set_kernel(eprop_update_interval=10.0, eprop_learning_window=10.0, eprop_reset_neurons_on_update=True)
+    inp = net.add_population("input", 2)
+    params = dict(C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.5, t_ref=0.0, regular_spike_arrival=True, tau_m=10.0)
+    if flush is not None:
+        params["flush_event_send_interval"] = flush
+    rec = net.add_population(model, 2, **params)
+    out = net.add_population("eprop_readout_bsshslm_2020", 1, C_m=1.0, E_L=0.0, V_m=0.0, tau_m=10.0)
+    net.set_synapse_defaults("eprop_synapse_bsshslm_2020", type=optimizer, eta=1e-3, batch_size=batch_size)
+    net.connect(inp, rec, "eprop_synapse_bsshslm_2020", np.array([[0.6, 0.0], [0.0, 0.6]]))
+    net.connect(rec, out, "eprop_synapse_bsshslm_2020", np.array([[0.1, -0.1]]))
+    net.connect(out, rec, "eprop_learning_signal_connection_bsshslm_2020", np.array([[1.0], [-1.0]]))
+    ids, times = [0, 0, 0, 1], [2.0, 5.0, 13.0, 4.0]
+    if extra_spike is not None:
+        ids.append(extra_spike[0])
+        times.append(extra_spike[1])
+    inp.set_spike_times(ids, times)
+    out.set_target([1.0], [0.5])
+    spikes = net.record_spikes(rec)
+    return net, spikes
+
+
+def test_baseline_counts_by_hand_gradient_descent():
+    net, spikes = tiny_baseline()
+    net.simulate(31.0)
+    assert spikes.get()[0].tolist() == [4.0, 6.0, 7.0, 15.0] and spikes.get()[1].tolist() == [0, 1, 0, 0]
+    assert net.counters() == expected(**BASELINE)
+
+
+def test_baseline_counts_flush_events():
+    # flush_event_send_interval 10 ms: recurrent 1 (last spike in step 5) flushes in steps 15
+    # and 25 (stamps 16, 26), recurrent 0 (step 14) in step 24 (stamp 25). On rec → out:
+    # stamp 16 > E = 13 integrates min(16, 13) − 6 = 7 steps, no call (a flush); stamp 26
+    # follows a flush and is ignored (not counted); stamp 25 > E = 23 integrates 23 − 15 = 8.
+    net, _ = tiny_baseline(flush=10.0)
+    net.simulate(31.0)
+    assert net.counters() == expected(**dict(
+        BASELINE, flush_events=3, plastic_events=12 + 2, readout_eligibility_steps=9 + 7 + 8,
+        presynaptic_trace_steps=27 + 15, synapse_state_bytes_touched=BASELINE["synapse_state_bytes_touched"] + 2 * 52))
+
+
+def test_baseline_counts_drop_spikes_at_an_interval_start():
+    # Input 1 at 11 ms has stamp 12: (12 − 2) mod 10 = 0, the first step of an interval onto
+    # recurrent neurons; NEST's synapse discards it (no transmission, no plasticity).
+    net, spikes = tiny_baseline(extra_spike=(1, 11.0))
+    net.simulate(31.0)
+    assert spikes.get()[0].tolist() == [4.0, 6.0, 7.0, 15.0]
+    assert net.counters() == expected(**dict(BASELINE, input_spikes=5))
+
+
+def test_baseline_counts_adaptive_targets():
+    # Adaptation keeps recurrent 0 from firing at stamp 7: rec 0 → out collects one ISI of
+    # min(15, 13) − 4 = 9 steps instead of 3 + 6; one transmission fewer.
+    net, spikes = tiny_baseline(model="eprop_iaf_adapt_bsshslm_2020")
+    net.simulate(31.0)
+    assert spikes.get()[0].tolist() == [4.0, 6.0, 15.0]
+    assert net.counters() == expected(**dict(
+        BASELINE, spikes=3, synaptic_events=11, plastic_events=11, adaptive_eligibility_steps=18,
+        synapse_state_bytes_touched=BASELINE["synapse_state_bytes_touched"] - 12))
+
+
+def test_baseline_counts_batch_and_adam_catch_up():
+    # batch_size 2 counts intervals: the calls at interval index 1 do not update (1 // 2 = 0).
+    net, _ = tiny_baseline(batch_size=2)
+    net.simulate(31.0)
+    assert net.counters() == expected(**dict(BASELINE, weight_writes=0, gradient_descent_steps=0))
+    # Adam (w, g, G, m, v: 44 B, 2·44 − 4 = 84 B per integrating event), 41 steps, input 0 also
+    # at 33 ms (stamp 34 → recurrent 0 fires at stamp 35): in 0 → rec integrates
+    # min(34, 22) − 14 = 8 steps on 2 synapses and catches up intervals 2 and 3 (2 Adam steps
+    # each); rec 0 → out integrates min(35, 23) − 15 = 8 steps, also 2 Adam steps.
+    net, spikes = tiny_baseline(optimizer="adam", extra_spike=(0, 33.0))
+    net.simulate(41.0)
+    assert spikes.get()[0].tolist() == [4.0, 6.0, 7.0, 15.0, 35.0]
+    assert net.counters() == expected(**dict(
+        BASELINE, neuron_updates=82, readout_updates=41, spikes=5, input_spikes=5, synaptic_events=15,
+        plastic_events=15, eligibility_steps=18 + 16, readout_eligibility_steps=9 + 8, presynaptic_trace_steps=51,
+        optimizer_calls=6, weight_writes=6, gradient_descent_steps=0, adam_steps=3 + 2 * 2 + 2,
+        learning_signal_writes=2 * 38, history_entries_written=2 * 41 + 40,
+        synapse_state_bytes_touched=(3 * 2 * 12 + 3 * 12) + (2 * 2 + 2 * 1) * 84 + 76 * 16))
+
+
+def test_baseline_counts_identical_for_1_and_2_threads():
+    one, _ = tiny_baseline(model="eprop_iaf_adapt_bsshslm_2020", flush=10.0)
+    two, _ = tiny_baseline(model="eprop_iaf_adapt_bsshslm_2020", flush=10.0, threads=2)
+    one.simulate(31.0)
+    two.simulate(13.0)
+    two.simulate(18.0)
+    assert one.counters() == two.counters()

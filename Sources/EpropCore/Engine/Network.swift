@@ -254,6 +254,15 @@ public final class Network {
         guard delay.isFinite, delay > 0 else {
             throw .invalid("delay_ms: must be finite and > 0, got \(fmt(delay))")
         }
+        if synapseModel == "eprop_synapse_bsshslm_2020" {
+            // NEST checks the baseline synapse's weights against its bounds at Connect (the
+            // event-driven eprop_synapse only at SetStatus; tools/bsshslm_semantics.md S-1).
+            let bounds = baselineSynapse.optimizer
+            for i in 0..<weights.count where weights[i] < bounds.wMin || weights[i] > bounds.wMax {
+                throw .illegal("weights[\(i)]: eprop_synapse_bsshslm_2020 weights must lie in [Wmin, Wmax] = "
+                    + "[\(fmt(bounds.wMin)), \(fmt(bounds.wMax))], got \(fmt(weights[i]))")
+            }
+        }
         let perSynapse = synapseModel == "eprop_synapse"
             ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, batch: optimizer.batchSize,
                                               adaptiveTarget: true, heterogeneousTauM: false, precision: synapsePrecision)

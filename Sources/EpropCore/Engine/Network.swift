@@ -507,9 +507,9 @@ public final class Network {
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
             let baseline = projections.compactMap { $0 as? BsshslmProjection }.filter { $0.targetPopulation == id }
-            let ask: () -> Int = {
+            let ask: (Int) -> Int = { t in
                 min(incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) },
-                    baseline.reduce(Int.max) { min($0, $1.oldestPendingEntry()) })
+                    baseline.reduce(Int.max) { min($0, $1.oldestPendingEntry(now: t)) })
             }
             if let recurrent = population as? RecurrentPopulation {
                 recurrent.history.oldestNeeded = ask

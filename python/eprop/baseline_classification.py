@@ -43,7 +43,15 @@ the cutoff, the interval resets and the different regularisation filters):
 * c_reg = c_reg_event · s² · T (= 2): the baseline adds c_reg·(f_av − f_target)/T · Σ e once
   per interval, the event-driven model c_reg·(f_av − f_target)·ē_reg at every step;
 * no ``kappa``, ``kappa_reg`` or ``eprop_isi_trace_cutoff`` (the baseline integrates the whole
-  interval, from each synapse's first spike in it to its end).
+  interval, from each synapse's first spike in it to its end);
+* flush events after 1.5 samples (450 ms) of silence, from recurrent *and* input neurons
+  (:data:`FLUSH_INTERVALS`), instead of the tutorial's 300 ms from recurrent neurons only. A
+  baseline synapse keeps its interval pending until its source's next event, and the
+  history ring holds every step since; the event-driven network flushes silent inputs
+  automatically, the baseline needs the inputs' own flushes. With a multiple of the interval
+  a flush that lands on an interval start (dropped there, spec 10.3) would land on one again
+  each time and never arrive. Result-neutral: every flush arrives at least two steps after
+  its interval's end, when the learning signals are complete (spec S-5.5).
 
 **Timing** (dt = 1 ms; a sample g of a group starting at T0 occupies
 [T0 + 300·g, T0 + 300·(g+1)), with T0 a multiple of 300 — the baseline's intervals are phased
@@ -83,7 +91,7 @@ import numpy as np
 
 from . import classification as _cl
 
-__all__ = ["BASELINE_MODELS", "BaselineTutorialNetwork", "baseline_connections", "baseline_recurrent_parameters",
+__all__ = ["BASELINE_MODELS", "FLUSH_INTERVALS", "BaselineTutorialNetwork", "baseline_connections", "baseline_recurrent_parameters",
            "baseline_readout_parameters", "baseline_synapse_parameters"]
 
 #: Baseline model of each event-driven recurrent model of the tutorial.
@@ -92,6 +100,8 @@ SYNAPSE = "eprop_synapse_bsshslm_2020"
 FEEDBACK = "eprop_learning_signal_connection_bsshslm_2020"
 #: Steps from a sample's start to its first compared readout step (see the module docstring).
 BASELINE_OFFSET = 4
+#: Flush intervals of the recurrent and input neurons, in samples (module docstring).
+FLUSH_INTERVALS = 1.5
 
 
 def _alpha_out(config: _cl.TutorialConfig) -> float:
@@ -105,6 +115,8 @@ def baseline_recurrent_parameters(config: _cl.TutorialConfig) -> dict:
         params.pop(name, None)
     params["c_reg"] = params["c_reg"] * config.scale**2 * config.steps
     params["regular_spike_arrival"] = True
+    params["flush_event_send_interval"] = FLUSH_INTERVALS * config.sequence_ms
+    params.update({k: v for k, v in config.rec_params.items() if k == "flush_event_send_interval"})
     return params
 
 
@@ -179,7 +191,7 @@ class BaselineTutorialNetwork(_cl.TutorialNetwork):
         cfg, net = self.config, self.network
         net.set_kernel(eprop_update_interval=cfg.sequence_ms, eprop_learning_window=cfg.learning_window * cfg.dt,
                        eprop_reset_neurons_on_update=True)
-        self.inputs = net.add_population("input", cfg.n_in)
+        self.inputs = net.add_population("input", cfg.n_in, flush_event_send_interval=FLUSH_INTERVALS * cfg.sequence_ms)
         self.recurrent = net.add_population(BASELINE_MODELS[cfg.model], cfg.n_rec, **baseline_recurrent_parameters(cfg))
         self.readout = net.add_population("eprop_readout_bsshslm_2020", cfg.n_out, **baseline_readout_parameters(cfg))
 

@@ -94,9 +94,10 @@ def _calls(events, shift, drop):
     return n
 
 
-def _with_flushes(spike_stamps, n_steps, interval=T):
-    """A recurrent neuron's events: its spikes and the flushes it sends after ``interval``
-    steps without an event (not armed by a spike in step 0; spec S-4 step 8)."""
+def _with_flushes(spike_stamps, n_steps, interval=450):
+    """A neuron's events: its spikes and the flushes it sends after ``interval`` steps without
+    an event (not armed by a spike in step 0; spec S-4 step 8); the baseline network's
+    recurrent and input neurons flush after 1.5 samples."""
     events, steps = [], [int(s) - 1 for s in spike_stamps]
     for i, t in enumerate(steps):
         events.append((t + 1, False))
@@ -134,10 +135,11 @@ def test_training_counts_one_update_per_synapse_and_interval():
         neurons, steps_in = spikes[g]
         for n, k in zip(neurons, steps_in):
             inputs.setdefault(int(n), set()).add(T * g + int(k) + 2)   # spike time + 1; repeats are one event
-    inputs = {n: [(s, False) for s in sorted(v)] for n, v in inputs.items()}
+    inputs = {n: _with_flushes(sorted(v), steps) for n, v in inputs.items()}
     rec_times, rec_senders = spike_recorder.get()
     rec = {int(n): _with_flushes(rec_times[rec_senders == n], steps) for n in np.unique(rec_senders)}
-    assert c["flush_events"] == sum(f for ev in rec.values() for _, f in ev) > 0
+    assert c["flush_events"] == sum(f for ev in (*rec.values(), *inputs.values()) for _, f in ev)
+    assert sum(f for ev in rec.values() for _, f in ev) > 0
     expected = 0
     for name, events, shift, drop in (("in", inputs, 2, True), ("rec", rec, 2, True), ("out", rec, 3, False)):
         rows = np.bincount(tnet.projections[name].connections[0], minlength=SMALL.n_in)
@@ -180,3 +182,27 @@ def test_eta_maps_to_the_baseline_scale_and_zero_freezes_the_weights():
     conns = baseline_connections(SMALL)
     assert set(conns) == {"in", "rec", "out", "feedback"}
     tnet.close()
+
+
+def test_flush_events_keep_the_history_small_and_change_no_result(monkeypatch):
+    """Sparse input (2 Hz): inputs and recurrent neurons fall silent and flush; the weights are
+    bit for bit those of a run without any flush, the history ring a fraction of its size."""
+    import eprop.baseline_classification as bc
+
+    src = cl.PoissonSource(12, n_in=SMALL.n_in, rate_hz=2.0, rate_hz_active=20.0, seed=2)
+    spikes, labels = [src.spikes(i) for i in range(12)], [src.label(i) for i in range(12)]
+    runs = {}
+    for flush in (bc.FLUSH_INTERVALS, 1e6):
+        monkeypatch.setattr(bc, "FLUSH_INTERVALS", flush)
+        tnet = BaselineTutorialNetwork(SMALL, record_spikes=False)
+        for g in range(3):
+            tnet.run_group(spikes[4 * g:4 * g + 4], labels[4 * g:4 * g + 4], eta=SMALL.eta_train)
+        tnet.flush()
+        runs[flush] = (tnet.connections(), tnet.network.counters()["flush_events"], tnet.network.memory["history"])
+        tnet.close()
+    (with_flush, n_flush, mem_flush), (without, n_none, mem_none) = runs.values()
+    assert n_flush > SMALL.n_in // 2 and n_none == 0
+    for name in with_flush:
+        np.testing.assert_array_equal(with_flush[name][2], without[name][2])
+    assert not np.array_equal(with_flush["in"][2], baseline_connections(SMALL)["in"][2])   # it learned
+    assert mem_flush * 4 <= mem_none

@@ -865,10 +865,22 @@ class Reference:
 
 
 def task_metrics(task, times, readout, target):
-    """Losses as NEST's test computes them (same definition as tools/nest_bsshslm.py)."""
+    """Per-iteration loss (and accuracy for classification), from the readout multimeter.
+
+    The test records the readouts from ``start = total_offset`` to ``stop = total_offset + task``,
+    i.e. the samples with times total_offset + 1 ... total_offset + n_iter*batch*steps (readout
+    steps total_offset ... total_offset + task - 1), reshaped (n_out, n_iter, batch, steps).
+    Regression: 0.5 * mean over readouts and batch of sum over steps of (y - y*)^2.
+    Classification: restricted to the last ``learning_window`` steps of each sequence,
+    -mean over batch and steps of sum over readouts of y* log y; accuracy = fraction of
+    sequences whose argmax over readouts of the window-mean of y equals that of y*.
+    """
     n_iter, batch, steps = task["n_iter"], task["batch_size"], task["steps_per_sequence"]
-    wanted = task["total_offset"] + 1.0 + np.arange(n_iter * batch * steps, dtype=np.float64)
+    first = task["total_offset"] + 1.0
+    wanted = first + np.arange(n_iter * batch * steps, dtype=np.float64)
     idx = np.searchsorted(times, wanted)
+    if np.any(idx >= times.size) or not np.array_equal(times[np.minimum(idx, times.size - 1)], wanted):
+        raise ValueError("loss samples missing from the readout recording")
     n_out = readout.shape[1]
     y = np.ascontiguousarray(readout[idx].T).reshape((n_out, n_iter, batch, steps))
     ys = np.ascontiguousarray(target[idx].T).reshape((n_out, n_iter, batch, steps))
@@ -880,7 +892,9 @@ def task_metrics(task, times, readout, target):
         y, ys = y[..., -w:], ys[..., -w:]
         with np.errstate(divide="ignore", invalid="ignore"):
             out["losses"] = -np.mean(np.sum(ys * np.log(y), axis=0), axis=(1, 2))
-        out["accuracy"] = np.mean(np.argmax(np.mean(y, axis=3), axis=0) == np.argmax(np.mean(ys, axis=3), axis=0), axis=1)
+        pred = np.argmax(np.mean(y, axis=3), axis=0)
+        truth = np.argmax(np.mean(ys, axis=3), axis=0)
+        out["accuracy"] = np.mean(pred == truth, axis=1)
     return out
 
 

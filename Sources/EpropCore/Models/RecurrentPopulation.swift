@@ -393,6 +393,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         z[j] = zj
         let kr = kappaReg[j]
         fAv[j] = kr * fAv[j] + (1.0 - kr) * zj / dt
+        // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
+        if j &+ 8 < size { prefetchForWrite(history.entry(j &+ 8, t)) }
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0

@@ -442,7 +442,25 @@ public final class EpropProjection: Projection, WorkCounting {
             // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
+            // Each synapse reads a run of its target's ring, at a new place for every synapse:
+            // the next four runs (up to the ring's end, at most 12 lines each) are asked for
+            // while these four compute. Runs are short (≈ 20 entries, 8 lines at 10–100k
+            // neurons), too short for the hardware prefetcher to pick up. A ring that fits in
+            // the core's cache is not prefetched (that costs ≈ 4 % on the sine-wave network).
+            let start = (begin & history.mask) &* 3
+            let runEnd = min(start &+ n &* 3, history.capacity &* 3, start &+ 96)
+            let prefetchRuns = history.bytes > 1 << 21
             while first + 4 <= rows.upperBound {
+                if prefetchRuns && first + 8 <= rows.upperBound {
+                    for next in (first + 4)..<(first + 8) {
+                        let ring = history.ring(Int(tgt[next]))
+                        var q = start
+                        while q < runEnd {
+                            prefetch(ring + q)
+                            q &+= 8
+                        }
+                    }
+                }
                 accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd,
                                adaptive: adaptive, beta: beta[0], rho: rho[0])
                 for syn in first..<(first + 4) {

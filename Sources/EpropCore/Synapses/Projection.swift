@@ -141,13 +141,38 @@ final class LearningSignalProjection: Projection, WorkCounting {
         self.readouts = readouts
         self.recurrent = recurrent
         self.weights = FixedWeights(weights)
-        (incomingStart, incoming, sourceOf) = LearningSignalProjection.transpose(connectivity, targets: recurrent.size)
+        let n = max(connectivity.count, 1)
+        incomingWeight = .allocate(capacity: n)
+        incomingWeight.initialize(repeating: 0, count: n)
+        incomingSource = .allocate(capacity: n)
+        incomingSource.initialize(repeating: 0, count: n)
+        incomingStart = []
+        refreshIncoming()
     }
 
-    deinit { connectivity.free() }
+    deinit {
+        connectivity.free()
+        incomingWeight.deallocate()
+        incomingSource.deallocate()
+    }
 
     func weight(_ i: Int) -> Double { weights.values[i] }
-    func setWeights(_ w: UnsafeBufferPointer<Double>) { weights.set(w) }
+    func setWeights(_ w: UnsafeBufferPointer<Double>) {
+        weights.set(w)
+        refreshIncoming()
+    }
+
+    /// The feedback synapses in neuron-major order (what the delivery reads, contiguously).
+    private func refreshIncoming() {
+        let (start, synapses, source) = LearningSignalProjection.transpose(connectivity, targets: recurrent.size)
+        incomingStart = start
+        for k in 0..<synapses.count {
+            let syn = Int(synapses[k])
+            incomingWeight[k] = weights.values[syn]
+            incomingSource[k] = source[syn]
+        }
+    }
+
     func planEvents(_ events: EventList, stamp: Int) {}
     func integrate(targets: Range<Int>) {}
 
@@ -158,34 +183,36 @@ final class LearningSignalProjection: Projection, WorkCounting {
         let entry = t - recurrent.model.learningSignalLag
         let history = recurrent.history
         guard history.contains(entry), !targets.isEmpty else { return }
-        let error = readouts.error, b = weights.values
+        let error = readouts.error, b = incomingWeight, source = incomingSource
         // Neuron by neuron, adding each readout's B·e in readout order: the same sums in the
         // same order as NEST's readout-by-readout delivery, with one pass over the history.
+        // B and the readout of each synapse are kept in that (neuron-major) order too, so
+        // the pass reads them contiguously; the history entries are a ring's length apart,
+        // beyond what the hardware prefetcher follows, so they are prefetched a few neurons ahead.
         incomingStart.withUnsafeBufferPointer { start in
             // Work counters: one addition per feedback synapse into these neurons, reading
             // its index, readout and weight (4 + 4 + 8 B).
             let writes = start[targets.upperBound] - start[targets.lowerBound]
             counters.add(.learningSignalWrites, writes, part: part)
             counters.add(.synapseStateBytesTouched, writes * 16, part: part)
-            incoming.withUnsafeBufferPointer { synapses in
-                for j in targets where start[j] < start[j + 1] {
-                    let p = history.entry(j, entry)
-                    var l = p[1]
-                    for k in start[j]..<start[j + 1] {
-                        let syn = Int(synapses[k])
-                        l += b[syn] * error[Int(sourceOf[syn])]
-                    }
-                    p[1] = l
+            let ahead = 8
+            for j in targets where start[j] < start[j + 1] {
+                if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }
+                let p = history.entry(j, entry)
+                var l = p[1]
+                for k in start[j]..<start[j + 1] {
+                    l += b[k] * error[Int(source[k])]
                 }
+                p[1] = l
             }
         }
     }
 
-    /// The feedback synapses of each recurrent neuron j, incoming[incomingStart[j] ..<
-    /// incomingStart[j+1]], in readout order (then storage order), and each synapse's readout.
-    private let incomingStart: [Int]
-    private let incoming: [Int32]
-    private let sourceOf: [Int32]
+    /// The feedback synapses of each recurrent neuron j are k in incomingStart[j] ..<
+    /// incomingStart[j+1], in readout order (then storage order): their weight B and readout.
+    private var incomingStart: [Int]
+    private let incomingWeight: UnsafeMutablePointer<Double>
+    private let incomingSource: UnsafeMutablePointer<Int32>
 
     private static func transpose(_ c: Connectivity, targets: Int) -> (start: [Int], synapses: [Int32], source: [Int32]) {
         var start = [Int](repeating: 0, count: targets + 1)

@@ -138,6 +138,17 @@ int32_t eprop_estimate_memory(int64_t n_recurrent, int64_t n_readout, int64_t n_
                               int64_t n_fixed, int64_t n_sources, const char *optimizer,
                               int32_t optimize_each_step, int64_t batch_size, double cutoff_ms,
                               double flush_interval_ms, double resolution_ms, int64_t *bytes /* OUT */);
+/**
+ * As eprop_estimate_memory, for eprop synapses stored in `synapse_precision` ("double" or
+ * "single", see eprop_set_synapse_string). With optimize_each_step 0 both estimates count
+ * the interval gradients kept after flush events at their bound, 8 bytes per synapse; a
+ * running network keeps them only for sources whose last event was a flush.
+ */
+int32_t eprop_estimate_memory_v2(int64_t n_recurrent, int64_t n_readout, int64_t n_input, int64_t n_plastic,
+                                 int64_t n_fixed, int64_t n_sources, const char *optimizer,
+                                 int32_t optimize_each_step, int64_t batch_size, double cutoff_ms,
+                                 double flush_interval_ms, double resolution_ms,
+                                 const char *synapse_precision, int64_t *bytes /* OUT */);
 
 /* ---- Populations ---------------------------------------------------------------------- */
 
@@ -268,6 +279,15 @@ int32_t eprop_connect_rule(eprop_network *network, int32_t pre_population, int32
                            uint64_t seed, double delay_ms, int32_t *projection /* OUT */);
 /** Number of synapses of `projection`. */
 int32_t eprop_projection_size(const eprop_network *network, int32_t projection, int64_t *count /* OUT */);
+/**
+ * Memory of `projection` now: bytes of state per synapse, target index included (eprop_synapse
+ * in double precision: 28 with gradient descent, 44 with Adam, +8 each for batch_size > 1,
+ * adaptive targets, targets with differing tau_m; single precision: 16, 24, +4 each; static
+ * and feedback synapses: 12), and the bytes of its pool of interval gradients kept after
+ * flush events (eprop_synapse; 0 otherwise). Either OUT pointer may be NULL.
+ */
+int32_t eprop_projection_memory(const eprop_network *network, int32_t projection,
+                                int64_t *bytes_per_synapse /* OUT */, int64_t *pending_bytes /* OUT */);
 /** (pre, post) of every synapse, in the projection's storage order (sorted by pre, then post). */
 int32_t eprop_get_connections(const eprop_network *network, int32_t projection,
                               int64_t *pre /* OUT [count] */, int64_t *post /* OUT [count] */,
@@ -305,20 +325,28 @@ int32_t eprop_get_optimizer_string(const eprop_network *network, const char *nam
 
 /**
  * Set parameters of a plastic synapse model at once, validated as a whole.
- * "eprop_synapse": its optimizer (as eprop_set_optimizer_parameters).
+ * "eprop_synapse": its optimizer (as eprop_set_optimizer_parameters); its storage precision
+ * is name-valued (eprop_set_synapse_string).
  * "eprop_synapse_bsshslm_2020": its own optimizer (same names; batch_size counts update
  * intervals), average_gradient (0/1) and tau_m_readout (ms, > 0; each connect call takes
  * the value in effect then).
  */
 int32_t eprop_set_synapse_parameters(eprop_network *network, const char *synapse_model,
                                      const char *const *names, const double *values, int64_t count);
-/** name = "type": "gradient_descent" or "adam"; only before synapses of the model exist. */
+/**
+ * name = "type": "gradient_descent" or "adam"; only before synapses of the model exist.
+ * "eprop_synapse" also has name = "precision": how its synapses store their state, "double"
+ * (default; NEST's arithmetic, bit for bit) or "single" (4-byte floats: weight, traces and
+ * Adam moments rounded to float once per event, computed in double; about half the memory).
+ * Each connect call takes the value in effect then, as NEST's SetDefaults affects later
+ * Connects; existing projections keep theirs.
+ */
 int32_t eprop_set_synapse_string(eprop_network *network, const char *synapse_model,
                                  const char *name, const char *value);
 /** Get a real parameter of a plastic synapse model. */
 int32_t eprop_get_synapse_parameter(const eprop_network *network, const char *synapse_model,
                                     const char *name, double *value /* OUT */);
-/** Get the optimizer type of a plastic synapse model (static storage). */
+/** Get the optimizer type (name "type") or eprop_synapse's "precision" (static storage). */
 int32_t eprop_get_synapse_string(const eprop_network *network, const char *synapse_model,
                                  const char *name, const char **value /* OUT */);
 
@@ -402,7 +430,8 @@ int32_t eprop_recorder_clear(eprop_network *network, int32_t recorder);
  *  19 peak_history_bytes         largest bytes held by the e-prop histories since creation or reset
  *                                (a maximum; reset sets it to the bytes held now)
  *  20 synapse_state_bytes_touched  bytes of per-synapse state read + written (eprop synapse:
- *                                2 × its bytes − 4 per integrated event, 12 for a source's first
+ *                                2 × its bytes − 4 per integrated event, + 8 per read or write of
+ *                                a g kept since a flush, 4 + field size for a source's first
  *                                spike; static: 12 per transmission; feedback: 16 per write)
  *
  * Counting happens per event and per step (row length × steps), never per synapse in a kernel,

@@ -108,7 +108,9 @@ def main():
     if args.sine_iterations > 0:
         rows += run_sine(args.sine_iterations, args.repeats)
     for n, d in zip(args.sizes, durations):
-        rows += sparse_vs_nest.run_case(n, d, seed=args.seed, repeats=args.repeats,
+        # Below 100k also eprop with single-precision synapses (bytes per synapse, speed).
+        engines = ("nest", "eprop") if n >= 100_000 else ("nest", "eprop", "eprop-single")
+        rows += sparse_vs_nest.run_case(n, d, engines, seed=args.seed, repeats=args.repeats,
                                         nest_repeats=1 if n >= 100_000 else args.repeats)
     print()
     lines = [harness.machine(), ""]

@@ -160,9 +160,10 @@ def run_engine(engine: str, spec_path: str, threads: int = 1) -> dict:
     if engine == "nest":
         import nest  # noqa: F401 -- imported before the baseline RSS
         build, version = _build_nest, nest.__version__
-    else:
+    else:  # "eprop", or "eprop-single": eprop synapses stored in single precision (docs/precision.md)
         import eprop
-        build, version = _build_eprop, eprop.version()
+        precision = "single" if engine == "eprop-single" else "double"
+        build, version = (lambda s, t, m: _build_eprop(s, t, m, precision)), eprop.version()
     duration = float(spec["duration_ms"])
     rss_before = harness.rss_now()
     timer = harness.Timer()
@@ -194,7 +195,7 @@ def run_engine(engine: str, spec_path: str, threads: int = 1) -> dict:
     return result
 
 
-def _build_eprop(spec, threads, mark):
+def _build_eprop(spec, threads, mark, precision="double"):
     import eprop
 
     n_rec = int(spec["n_rec"])
@@ -203,8 +204,8 @@ def _build_eprop(spec, threads, mark):
         n_rec, plastic_synapses(spec), n_readout=N_OUT, n_input=N_IN, n_fixed=n_rec * N_OUT,
         n_sources=N_IN + 2 * n_rec, optimizer=OPTIMIZER["type"], optimize_each_step=OPTIMIZER["optimize_each_step"],
         batch_size=OPTIMIZER["batch_size"], cutoff_ms=REC_PARAMS["eprop_isi_trace_cutoff"],
-        flush_interval_ms=REC_PARAMS["flush_event_send_interval"], resolution_ms=DT)
-    net = eprop.Network(resolution=DT, threads=threads)
+        flush_interval_ms=REC_PARAMS["flush_event_send_interval"], resolution_ms=DT, synapse_precision=precision)
+    net = eprop.Network(resolution=DT, threads=threads, synapse_precision=precision)
     inp = net.add_population("input", N_IN)
     rec = net.add_population("eprop_iaf", n_rec, **REC_PARAMS)
     out = net.add_population("eprop_readout", N_OUT, **OUT_PARAMS)
@@ -438,6 +439,12 @@ def run_case(n_rec: int, duration_ms: float, engines=("nest", "eprop"), seed: in
                 continue
             results[engine] = r
     agreement = None
+    if "eprop" in results and "eprop-single" in results:
+        a = compare(results["eprop"], results["eprop-single"], spec)
+        results["eprop-single"]["agreement"] = dict(
+            a, agree=True, summary=f"loss {a['loss_eprop']:.6g} (double: {a['loss_nest']:.6g}); spikes "
+            + ("identical" if a["spikes_identical"] else "differ"))
+        log(f"  single vs double precision: {results['eprop-single']['agreement']['summary']}")
     if "nest" in results and "eprop" in results:
         agreement = compare(results["nest"], results["eprop"], spec)
         if agreement["spikes_identical"]:
@@ -453,7 +460,8 @@ def run_case(n_rec: int, duration_ms: float, engines=("nest", "eprop"), seed: in
         sim_s = T - DT
         rows.append(dict(
             case=f"sparse {n_rec // 1000}k, {n_plastic / 1e6:.2f} M syn, {T / 1000:g} s", engine=f"{'NEST' if engine == 'nest' else 'eprop'} "
-            f"{r['version']}" + (f" ({r['threads']} threads)" if r["threads"] > 1 else ""),
+            f"{r['version']}" + (f" ({r['threads']} threads)" if r["threads"] > 1 else "")
+            + (" single" if engine == "eprop-single" else ""),
             key=engine, n_plastic=n_plastic, simulated_s=T / 1000.0,
             build_s=r["build_s"], setup_s=r["setup_s"], simulate_s=r["simulate_s"],
             wall_per_sim_s=r["simulate_s"] / (sim_s / 1000.0),
@@ -461,7 +469,8 @@ def run_case(n_rec: int, duration_ms: float, engines=("nest", "eprop"), seed: in
             rate_hz=r["rate_hz"],
             bytes_per_syn=(r["rss_build"] - r["rss_before"]) / n_plastic,
             bytes_per_syn_setup=(r["rss_build"] - r["rss_before"] + r["rss_setup"] - r["rss_recorders"]) / n_plastic,
-            peak_rss=r["peak_rss_simulate"], rss_baseline=r["rss_before"], agreement=agreement,
+            peak_rss=r["peak_rss_simulate"], rss_baseline=r["rss_before"],
+            agreement=r.get("agreement", agreement),
             estimate_ratio=estimate_ratio(r) if "estimate_bytes" in r else None,
         ))
     return rows
@@ -487,11 +496,11 @@ def table_rows(rows) -> list:
     for r in rows:
         pair = by_case[r["case"]]
         ratio = "–"
-        if "nest" in pair and "eprop" in pair and r["key"] == "eprop":
-            ratio = f"{pair['nest']['wall_per_sim_s'] / pair['eprop']['wall_per_sim_s']:.1f}×"
+        if "nest" in pair and r["key"] in ("eprop", "eprop-single"):
+            ratio = f"{pair['nest']['wall_per_sim_s'] / r['wall_per_sim_s']:.1f}×"
         a = r.get("agreement")
         agree = "–"
-        if a is not None and r["key"] == "eprop":
+        if a is not None and r["key"] in ("eprop", "eprop-single"):
             agree = a.get("summary") or (
                 f"{'spikes identical' if a['spikes_identical'] else 'SPIKES DIFFER'}; readout "
                 f"{a['readout_rel']:.0e}, weights {a['weights_rel']:.0e}")
@@ -510,7 +519,8 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="recurrent neurons")
     parser.add_argument("--durations", type=float, nargs="+", default=[1000.0, 300.0],
                         help="simulated ms per size (one value: all sizes)")
-    parser.add_argument("--engines", nargs="+", default=["nest", "eprop"], choices=["nest", "eprop"])
+    parser.add_argument("--engines", nargs="+", default=["nest", "eprop"], choices=["nest", "eprop", "eprop-single"],
+                        help="eprop-single: eprop with single-precision synapses (docs/precision.md)")
     parser.add_argument("--threads", type=int, default=1, help="threads of both engines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1, help="rounds NEST, eprop; the fastest run of each counts")

@@ -242,6 +242,8 @@ def main(argv=None) -> int:
                              "is eprop's softmax extension)")
     parser.add_argument("--seed", type=int, default=1, help="weights, masks and data order (default 1, NEST's)")
     parser.add_argument("--threads", type=int, default=1, help="threads of the network (default 1)")
+    parser.add_argument("--precision", choices=["double", "single"], default="double",
+                        help="storage precision of the eprop synapses (default double; docs/precision.md)")
     parser.add_argument("--save", type=Path, help="write the trained weights and configuration (.npz)")
     parser.add_argument("--load", type=Path, help="start from weights and configuration saved by --save")
     parser.add_argument("--out", type=Path, default=Path("out"), help="directory for plots (default out)")
@@ -260,7 +262,7 @@ def main(argv=None) -> int:
     train_src, val_src, test_src, pixel_map, what = load_data(args, config.n_in, saved_pixel_map)
     train_only = args.iterations != 0
     tnet = cl.TutorialNetwork(config, connections, eta=None if train_only else config.eta_test,
-                              threads=args.threads)
+                              threads=args.threads, synapse_precision=args.precision)
     n_syn = {k: len(p) for k, p in tnet.projections.items()}
     print(f"eprop {eprop.version()}: N-MNIST tutorial ({args.config if args.load is None else args.load}), "
           f"{config.n_in} inputs, {config.n_rec} {config.model}, {config.n_out} readouts; "
@@ -307,7 +309,7 @@ def main(argv=None) -> int:
     train_samples = history.train_samples if history is not None else 0
     val_samples = sum(r.n for r in history.results if r.phase == "validation") if history is not None else 0
     summary = {
-        "data": what, "config": config.to_dict(), "synapses": n_syn,
+        "data": what, "config": config.to_dict(), "synapses": n_syn, "synapse_precision": args.precision,
         "test_accuracy": result.accuracy, "test_loss": result.loss, "test_samples": result.n,
         "train_samples_seen": train_samples, "validation_samples_seen": val_samples,
         "train_time_s": train_s, "test_time_s": test_s,

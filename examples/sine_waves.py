@@ -61,6 +61,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=200, help="training iterations (default 200)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output directory (default out)")
+    parser.add_argument("--precision", choices=["double", "single"], default="double",
+                        help="storage precision of the eprop synapses (default double; docs/precision.md)")
     args = parser.parse_args(argv)
     if args.iterations < 1:
         parser.error("--iterations must be at least 1")
@@ -73,7 +75,7 @@ def main(argv=None) -> int:
         print(f"iteration {iteration:{width}d}/{args.iterations}  loss {loss:.4f}", flush=True)
 
     result = train_sine_waves(iterations=args.iterations, seed=1, variant="example", final_update=True,
-                              callback=report)
+                              callback=report, synapse_precision=args.precision)
 
     args.out.mkdir(parents=True, exist_ok=True)
     png = args.out / "sine_waves.png"
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t_start
     print(f"wrote {png}")
     print(f"total wall time {wall:.1f} s (simulation {result.simulate_seconds:.1f} s)")
-    if args.iterations == 200:
+    if args.iterations == 200 and args.precision == "double":
         reference = NEST_LOSS_200
         if FIXTURE.exists():
             data = np.load(FIXTURE)

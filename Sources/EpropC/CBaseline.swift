@@ -47,6 +47,9 @@ public func eprop_set_synapse_parameters(_ network: OpaquePointer?, _ synapseMod
         if keys.contains("type") {
             throw EpropError(.invalidArgument, "type: set the optimizer type by name with eprop_set_synapse_string")
         }
+        if baseline == nil && keys.contains("precision") {
+            throw EpropError(.invalidArgument, "precision: set the storage precision by name (\"double\" or \"single\") with eprop_set_synapse_string")
+        }
         let changes = Array(zip(keys, try buffer(values, count, "values")))
         if let baseline { try baseline.set(changes) } else { try optimizer.set(changes) }
     }
@@ -58,11 +61,13 @@ public func eprop_set_synapse_string(_ network: OpaquePointer?, _ synapseModel: 
     withStatus { () throws(EpropError) in
         let net = try handle(network)
         let model = try string(synapseModel, "synapse_model")
-        let (optimizer, _) = try synapseDefaults(net, model)
+        let (optimizer, baseline) = try synapseDefaults(net, model)
         let key = try string(name, "name")
-        guard key == "type" else {
-            throw EpropError(.unknownName, "\(model) has no name-valued parameter \(key); the only one is type")
+        if baseline == nil && key == "precision" {
+            net.synapsePrecision = try SynapsePrecision(name: try string(value, "value"))
+            return
         }
+        guard key == "type" else { throw unknownString(model, key, eprop: baseline == nil) }
         try optimizer.setType(try string(value, "value"))
     }
 }
@@ -95,12 +100,20 @@ public func eprop_get_synapse_string(_ network: OpaquePointer?, _ synapseModel: 
     withStatus { () throws(EpropError) in
         let net = try handle(network)
         let model = try string(synapseModel, "synapse_model")
-        let (optimizer, _) = try synapseDefaults(net, model)
+        let (optimizer, baseline) = try synapseDefaults(net, model)
         let key = try string(name, "name")
         let out = try output(value, "value")
-        guard key == "type" else {
-            throw EpropError(.unknownName, "\(model) has no name-valued parameter \(key); the only one is type")
+        if baseline == nil && key == "precision" {
+            out.pointee = interned(net.synapsePrecision.name)
+            return
         }
+        guard key == "type" else { throw unknownString(model, key, eprop: baseline == nil) }
         out.pointee = interned(optimizer.typeName)
     }
+}
+
+/// The error for a name-valued parameter a synapse model does not have.
+private func unknownString(_ model: String, _ key: String, eprop: Bool) -> EpropError {
+    EpropError(.unknownName, "\(model) has no name-valued parameter \(key); "
+        + (eprop ? "they are type, precision" : "the only one is type"))
 }

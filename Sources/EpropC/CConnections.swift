@@ -93,6 +93,19 @@ public func eprop_projection_size(_ network: OpaquePointer?, _ projection: Int32
     }
 }
 
+/// Calls EpropProjection.bytesPerSynapse / pendingGradientBytes (and their counterparts).
+@_cdecl("eprop_projection_memory")
+public func eprop_projection_memory(_ network: OpaquePointer?, _ projection: Int32,
+                                    _ bytesPerSynapse: UnsafeMutablePointer<Int64>?,
+                                    _ pendingBytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        let (perSynapse, pending) = net.projectionMemory(try net.projection(Int(projection)))
+        bytesPerSynapse?.pointee = Int64(perSynapse)
+        pendingBytes?.pointee = Int64(pending)
+    }
+}
+
 /// Calls Network.connections.
 @_cdecl("eprop_get_connections")
 public func eprop_get_connections(_ network: OpaquePointer?, _ projection: Int32, _ pre: UnsafeMutablePointer<Int64>?,

@@ -85,7 +85,7 @@ public func eprop_network_memory(_ network: OpaquePointer?, _ bytes: UnsafeMutab
     }
 }
 
-/// Calls MemoryModel.estimate.
+/// Calls MemoryModel.estimate (double precision).
 @_cdecl("eprop_estimate_memory")
 public func eprop_estimate_memory(_ nRecurrent: Int64, _ nReadout: Int64, _ nInput: Int64, _ nPlastic: Int64,
                                   _ nFixed: Int64, _ nSources: Int64, _ optimizer: UnsafePointer<CChar>?,
@@ -93,27 +93,55 @@ public func eprop_estimate_memory(_ nRecurrent: Int64, _ nReadout: Int64, _ nInp
                                   _ flushInterval: Double, _ resolution: Double,
                                   _ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
     withStatus { () throws(EpropError) in
-        let out = try output(bytes, "bytes")
-        for (name, value) in [("n_recurrent", nRecurrent), ("n_readout", nReadout), ("n_input", nInput),
-                              ("n_plastic", nPlastic), ("n_fixed", nFixed), ("n_sources", nSources)]
-        where value < 0 || value > Int64(1) << 42 {
-            throw EpropError(.invalidArgument, "\(name): must be between 0 and 2^42, got \(value)")
-        }
-        let kind = try string(optimizer, "optimizer")
-        guard kind == "gradient_descent" || kind == "adam" else {
-            throw EpropError(.badProperty, "optimizer: one of \"gradient_descent\", \"adam\" required, got \"\(kind)\"")
-        }
-        guard batchSize >= 1 else { throw EpropError(.invalidArgument, "batch_size: must be ≥ 1, got \(batchSize)") }
-        guard resolution.isFinite, resolution > 0 else {
-            throw EpropError(.invalidArgument, "resolution_ms: must be finite and > 0, got \(resolution)")
-        }
-        for (name, value) in [("cutoff_ms", cutoff), ("flush_interval_ms", flushInterval)] where value.isNaN || value < 0 {
-            throw EpropError(.invalidArgument, "\(name): must be ≥ 0 (+inf for none), got \(value)")
-        }
-        let clock = Clock(dt: resolution)
-        out.pointee = Int64(MemoryModel.estimate(
-            recurrent: Int(nRecurrent), readouts: Int(nReadout), inputs: Int(nInput), plasticSynapses: Int(nPlastic),
-            fixedSynapses: Int(nFixed), sources: Int(nSources), adam: kind == "adam", eachStep: optimizeEachStep != 0,
-            batch: Int(batchSize), cutoffSteps: clock.steps(cutoff), flushSteps: clock.steps(flushInterval)))
+        try estimate(nRecurrent, nReadout, nInput, nPlastic, nFixed, nSources, optimizer, optimizeEachStep, batchSize,
+                     cutoff, flushInterval, resolution, .double, bytes)
     }
+}
+
+/// Calls MemoryModel.estimate with the eprop_synapse storage precision.
+@_cdecl("eprop_estimate_memory_v2")
+public func eprop_estimate_memory_v2(_ nRecurrent: Int64, _ nReadout: Int64, _ nInput: Int64, _ nPlastic: Int64,
+                                     _ nFixed: Int64, _ nSources: Int64, _ optimizer: UnsafePointer<CChar>?,
+                                     _ optimizeEachStep: Int32, _ batchSize: Int64, _ cutoff: Double,
+                                     _ flushInterval: Double, _ resolution: Double,
+                                     _ synapsePrecision: UnsafePointer<CChar>?,
+                                     _ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let name = try string(synapsePrecision, "synapse_precision")
+        guard let index = SynapsePrecision.names.firstIndex(of: name) else {
+            throw EpropError(.badProperty, "synapse_precision: one of \"double\", \"single\" required, got \"\(name)\"")
+        }
+        try estimate(nRecurrent, nReadout, nInput, nPlastic, nFixed, nSources, optimizer, optimizeEachStep, batchSize,
+                     cutoff, flushInterval, resolution, SynapsePrecision(rawValue: index)!, bytes)
+    }
+}
+
+private func estimate(_ nRecurrent: Int64, _ nReadout: Int64, _ nInput: Int64, _ nPlastic: Int64,
+                      _ nFixed: Int64, _ nSources: Int64, _ optimizer: UnsafePointer<CChar>?,
+                      _ optimizeEachStep: Int32, _ batchSize: Int64, _ cutoff: Double,
+                      _ flushInterval: Double, _ resolution: Double, _ precision: SynapsePrecision,
+                      _ bytes: UnsafeMutablePointer<Int64>?) throws(EpropError) {
+    let out = try output(bytes, "bytes")
+    for (name, value) in [("n_recurrent", nRecurrent), ("n_readout", nReadout), ("n_input", nInput),
+                          ("n_plastic", nPlastic), ("n_fixed", nFixed), ("n_sources", nSources)]
+    where value < 0 || value > Int64(1) << 42 {
+        throw EpropError(.invalidArgument, "\(name): must be between 0 and 2^42, got \(value)")
+    }
+    let kind = try string(optimizer, "optimizer")
+    guard kind == "gradient_descent" || kind == "adam" else {
+        throw EpropError(.badProperty, "optimizer: one of \"gradient_descent\", \"adam\" required, got \"\(kind)\"")
+    }
+    guard batchSize >= 1 else { throw EpropError(.invalidArgument, "batch_size: must be ≥ 1, got \(batchSize)") }
+    guard resolution.isFinite, resolution > 0 else {
+        throw EpropError(.invalidArgument, "resolution_ms: must be finite and > 0, got \(resolution)")
+    }
+    for (name, value) in [("cutoff_ms", cutoff), ("flush_interval_ms", flushInterval)] where value.isNaN || value < 0 {
+        throw EpropError(.invalidArgument, "\(name): must be ≥ 0 (+inf for none), got \(value)")
+    }
+    let clock = Clock(dt: resolution)
+    out.pointee = Int64(MemoryModel.estimate(
+        recurrent: Int(nRecurrent), readouts: Int(nReadout), inputs: Int(nInput), plasticSynapses: Int(nPlastic),
+        fixedSynapses: Int(nFixed), sources: Int(nSources), adam: kind == "adam", eachStep: optimizeEachStep != 0,
+        batch: Int(batchSize), cutoffSteps: clock.steps(cutoff), flushSteps: clock.steps(flushInterval),
+        precision: precision))
 }

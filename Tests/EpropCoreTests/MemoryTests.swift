@@ -20,7 +20,7 @@ import Testing
     try net.setSpikes(input, neurons: ids, times: times)
     try net.simulate(600)
     let plastic = net.projections[p].count + net.projections[q].count
-    #expect((net.projections[p] as! EpropProjection).bytesPerSynapse == 36)   // GD, accumulate, batch 1
+    #expect((net.projections[p] as! EpropProjection).bytesPerSynapse == 28)   // GD, batch 1: target, w, ē, ē_reg
     let estimate = MemoryModel.estimate(recurrent: 400, readouts: 0, inputs: 50, plasticSynapses: plastic, fixedSynapses: 0,
                                         sources: 450, adam: false, eachStep: false, batch: 1, cutoffSteps: 50, flushSteps: 50)
     let held = net.memoryBytes - (net.populations[input] as! InputPopulation).spikeSteps.count * MemoryModel.inputSpikeBytes

@@ -4,9 +4,11 @@ import Testing
 /// A network using every parallel path: inputs with flush events, two recurrent models
 /// (one adaptive, per-neuron τ_m so z̄ is per synapse), static and plastic projections,
 /// readouts with feedback, each-step Adam or accumulate GD, recorders with NEST's bookkeeping.
-private func run(threads: Int, adam: Bool) throws -> (weights: [Double], samples: [Double], spikes: [Int]) {
+private func run(threads: Int, adam: Bool, precision: SynapsePrecision = .double) throws
+    -> (weights: [Double], samples: [Double], spikes: [Int]) {
     let net = try Network(resolution: 1)
     try net.setThreads(threads)
+    net.synapsePrecision = precision
     let input = try net.addPopulation(model: "input", size: 30)
     let rec = try net.addPopulation(model: "eprop_iaf", size: 57)
     let adapt = try net.addPopulation(model: "eprop_iaf_psc_delta_adapt", size: 23)
@@ -52,13 +54,13 @@ private func run(threads: Int, adam: Bool) throws -> (weights: [Double], samples
     return (weights, samples, try net.recordedSpikes(spikes).steps)
 }
 
-/// Results are bit-identical for any number of threads (issue 5).
-@Test(arguments: [false, true])
-func threadsGiveIdenticalResults(adam: Bool) throws {
-    let one = try run(threads: 1, adam: adam)
+/// Results are bit-identical for any number of threads (issue 5), in both storage precisions.
+@Test(arguments: [false, true], [SynapsePrecision.double, .single])
+func threadsGiveIdenticalResults(adam: Bool, precision: SynapsePrecision) throws {
+    let one = try run(threads: 1, adam: adam, precision: precision)
     #expect(one.spikes.count > 20, "the network must be active")
     for threads in [2, 3] {
-        let many = try run(threads: threads, adam: adam)
+        let many = try run(threads: threads, adam: adam, precision: precision)
         #expect(many.weights == one.weights, "\(threads) threads: weights")
         #expect(many.samples == one.samples, "\(threads) threads: recordings")
         #expect(many.spikes == one.spikes, "\(threads) threads: spikes")

@@ -67,15 +67,15 @@ private func expectCounts(_ net: Network, _ expected: [String: Int64], sourceLoc
     try net.simulate(12)
     // input → rec: source 0 (stamps 3, 6, 10) integrates 3 + 4 steps on 3 synapses, source 1
     // (stamp 5) only transmits. rec → out: each of 3 sources (3, 7, 11) integrates 4 + 4.
-    // One optimizer call per synapse per later spike. Synapse state (36 B: target, w, ē,
-    // ē_reg, g) read and written: 2·36 − 4 = 68 B per integrated event, 12 B (target,
-    // weight) per first spike, 16 B per learning-signal write.
+    // One optimizer call per synapse per later spike. Synapse state (28 B: target, w, ē,
+    // ē_reg; g stays in a register) read and written: 2·28 − 4 = 52 B per integrated event,
+    // 12 B (target, weight) per first spike, 16 B per learning-signal write.
     expectCounts(net, [
         "synaptic_events": 12 + 9, "plastic_events": 12 + 9,
         "eligibility_steps": 3 * (3 + 4), "readout_eligibility_steps": 3 * (4 + 4),
         "presynaptic_trace_steps": (3 + 4) + 3 * (4 + 4),
         "optimizer_calls": 6 + 6, "weight_writes": 12, "gradient_descent_steps": 12,
-        "synapse_state_bytes_touched": (6 + 6) * 68 + (6 + 3) * 12 + 30 * 16,
+        "synapse_state_bytes_touched": (6 + 6) * 52 + (6 + 3) * 12 + 30 * 16,
     ])
 }
 
@@ -84,14 +84,15 @@ private func expectCounts(_ net: Network, _ expected: [String: Int64], sourceLoc
     try net.simulate(12)
     // input → rec with a 2-step cutoff: source 0 integrates 2 of 3 steps (decay 1) and 2 of
     // 4 (decay 2) — closed-form decays at both spikes. Source 1, silent since stamp 5, gets
-    // an automatic flush at stamp 9 (age 9 − 4 > cutoff + 2) integrating its 2 steps.
+    // an automatic flush at stamp 9 (age 9 − 4 > cutoff + 2) integrating its 2 steps; its
+    // 3 synapses keep their g (8 B each) for the next spike.
     expectCounts(net, [
         "automatic_flush_events": 1,
         "synaptic_events": 12 + 9, "plastic_events": 12 + 3 + 9,
         "eligibility_steps": 3 * (2 + 2) + 3 * 2, "readout_eligibility_steps": 24,
         "presynaptic_trace_steps": (2 + 2 + 2) + 24, "trace_decays": 3 + 3,
         "optimizer_calls": 12, "weight_writes": 12, "gradient_descent_steps": 12,
-        "synapse_state_bytes_touched": (6 + 3 + 6) * 68 + 9 * 12 + 30 * 16,
+        "synapse_state_bytes_touched": (6 + 3 + 6) * 52 + 3 * 8 + 9 * 12 + 30 * 16,
     ])
 }
 
@@ -99,14 +100,15 @@ private func expectCounts(_ net: Network, _ expected: [String: Int64], sourceLoc
     let net = try tiny(Setup(recurrentFlush: 2))
     try net.simulate(12)
     // Every recurrent neuron flushes 2 steps after its spikes of steps 2 and 6 (steps 4, 8):
-    // rec → out sources see 3, 5F, 7, 9F, 11 and integrate 2 steps at each later event.
+    // rec → out sources see 3, 5F, 7, 9F, 11 and integrate 2 steps at each later event; g
+    // is written at each flush and read at the spike after it (8 B each, 4 per synapse).
     expectCounts(net, [
         "flush_events": 6,
         "synaptic_events": 12 + 9, "plastic_events": 12 + 15,
         "eligibility_steps": 21, "readout_eligibility_steps": 3 * 8,
         "presynaptic_trace_steps": 7 + 24,
         "optimizer_calls": 12, "weight_writes": 12, "gradient_descent_steps": 12,
-        "synapse_state_bytes_touched": (6 + 12) * 68 + 9 * 12 + 30 * 16,
+        "synapse_state_bytes_touched": (6 + 12) * 52 + 12 * 8 + 9 * 12 + 30 * 16,
     ])
 }
 
@@ -135,26 +137,26 @@ private func expectCounts(_ net: Network, _ expected: [String: Int64], sourceLoc
 @Test func countersOfAdamCatchUp() throws {
     // Accumulate-mode Adam catches up on skipped step indices: source 0 → rec optimizes
     // at index 5 (5 iterations from k = 1) and 9 (4 more); rec → out at 6 (6) and 10 (4).
-    // 52 B per synapse (w, ē, ē_reg, g, m, v, target): 100 B per integrated event.
+    // 44 B per synapse (w, ē, ē_reg, m, v, target): 84 B per integrated event.
     let net = try tiny(Setup(adam: true))
     try net.simulate(12)
     expectCounts(net, [
         "synaptic_events": 21, "plastic_events": 21, "eligibility_steps": 21, "readout_eligibility_steps": 24,
         "presynaptic_trace_steps": 31, "optimizer_calls": 12, "weight_writes": 12,
         "adam_steps": 3 * (5 + 4) + 3 * (6 + 4),
-        "synapse_state_bytes_touched": 12 * 100 + 9 * 12 + 30 * 16,
+        "synapse_state_bytes_touched": 12 * 84 + 9 * 12 + 30 * 16,
     ])
 }
 
 @Test func countersOfAdaptiveTargets() throws {
-    // ε per synapse into adaptive targets: 44 B, 84 B per integrated event.
+    // ε per synapse into adaptive targets: 36 B, 68 B per integrated event.
     let net = try tiny(Setup(model: "eprop_iaf_adapt"))
     try net.simulate(12)
     expectCounts(net, [
         "synaptic_events": 21, "plastic_events": 21, "eligibility_steps": 21, "adaptive_eligibility_steps": 21,
         "readout_eligibility_steps": 24, "presynaptic_trace_steps": 31,
         "optimizer_calls": 12, "weight_writes": 12, "gradient_descent_steps": 12,
-        "synapse_state_bytes_touched": 6 * 84 + 6 * 68 + 9 * 12 + 30 * 16,
+        "synapse_state_bytes_touched": 6 * 68 + 6 * 52 + 9 * 12 + 30 * 16,
     ])
 }
 
@@ -194,7 +196,7 @@ private func expectCounts(_ net: Network, _ expected: [String: Int64], sourceLoc
     expectCounts(whole, ["synaptic_events": 21, "eligibility_steps": 21, "readout_eligibility_steps": 24,
                          "plastic_events": 21, "presynaptic_trace_steps": 31, "optimizer_calls": 12,
                          "weight_writes": 12, "gradient_descent_steps": 12,
-                         "synapse_state_bytes_touched": 12 * 68 + 9 * 12 + 30 * 16])
+                         "synapse_state_bytes_touched": 12 * 52 + 9 * 12 + 30 * 16])
 }
 
 @Test func peakHistoryBytesFollowsTheRings() throws {
@@ -262,7 +264,7 @@ func countsAreIdenticalForAnyThreadCount(eachStep: Bool) throws {
     // DRAM at 8 pJ per 64-bit access: 1 pJ per byte of synapse state.
     var dram = EnergyTable()
     try dram.set([("fadd64", 0), ("fmul64", 0), ("sram_read_64b", 0), ("sram_write_64b", 0), ("dram_access_64b", 8)])
-    let bytes = Double(12 * 68 + 9 * 12 + 30 * 16)
+    let bytes = Double(12 * 52 + 9 * 12 + 30 * 16)
     let estimate = net.energyEstimate(table: dram)
     #expect(abs(estimate.total - bytes * 1e-12) < 1e-24)
     #expect(estimate.perCounter[WorkCounter.synapseStateBytesTouched.rawValue] == estimate.total)

@@ -109,6 +109,11 @@ SIGNATURES: dict = {
         [c_int64, c_int64, c_int64, c_int64, c_int64, c_int64, c_char_p, c_int32, c_int64, c_double, c_double,
          c_double, _P_I64],
     ),
+    "eprop_estimate_memory_v2": (
+        c_int32,
+        [c_int64, c_int64, c_int64, c_int64, c_int64, c_int64, c_char_p, c_int32, c_int64, c_double, c_double,
+         c_double, c_char_p, _P_I64],
+    ),
     "eprop_network_threads": (c_int32, [_NET, _P_I32]),
     "eprop_simulate": (c_int32, [_NET, c_double]),
     "eprop_simulate_progress": (c_int32, [_NET, c_double, PROGRESS_FN, c_void_p, c_int64]),
@@ -144,6 +149,7 @@ SIGNATURES: dict = {
          c_uint64, c_double, _P_I32],
     ),
     "eprop_projection_size": (c_int32, [_NET, c_int32, _P_I64]),
+    "eprop_projection_memory": (c_int32, [_NET, c_int32, _P_I64, _P_I64]),
     "eprop_get_connections": (c_int32, [_NET, c_int32, I64_OUT, I64_OUT, c_int64]),
     "eprop_get_weights": (c_int32, [_NET, c_int32, F64_OUT, c_int64]),
     "eprop_set_weights": (c_int32, [_NET, c_int32, F64_IN, c_int64]),
@@ -457,6 +463,17 @@ def estimate_memory(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sourc
     return out.value
 
 
+def estimate_memory_v2(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer, optimize_each_step,
+                       batch_size, cutoff_ms, flush_interval_ms, resolution_ms, synapse_precision) -> int:
+    """eprop_estimate_memory_v2."""
+    out = c_int64()
+    check(library().eprop_estimate_memory_v2(
+        int(n_recurrent), int(n_readout), int(n_input), int(n_plastic), int(n_fixed), int(n_sources),
+        _bytes(optimizer, "optimizer"), 1 if optimize_each_step else 0, int(batch_size), float(cutoff_ms),
+        float(flush_interval_ms), float(resolution_ms), _bytes(synapse_precision, "synapse_precision"), byref(out)))
+    return out.value
+
+
 def network_threads(handle) -> int:
     """eprop_network_threads."""
     out = c_int32()
@@ -765,6 +782,13 @@ def set_synapse_string(handle, synapse_model: str, name: str, value: str) -> Non
     """eprop_set_synapse_string."""
     check(library().eprop_set_synapse_string(handle, _bytes(synapse_model, "synapse_model"), _bytes(name, "name"),
                                              _bytes(value, name)))
+
+
+def projection_memory(handle, projection: int) -> tuple:
+    """eprop_projection_memory: (bytes per synapse, bytes of pending gradients)."""
+    per_synapse, pending = c_int64(), c_int64()
+    check(library().eprop_projection_memory(handle, projection, byref(per_synapse), byref(pending)))
+    return per_synapse.value, pending.value
 
 
 def get_synapse_parameter(handle, synapse_model: str, name: str) -> float:

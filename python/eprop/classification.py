@@ -432,10 +432,13 @@ class TutorialNetwork:
         record_spikes: record the recurrent spikes (for rates and plots).
         threads: threads of the parallel phases of a step (:attr:`Network.threads`;
             results do not depend on it).
+        synapse_precision: storage of the eprop synapses, ``"double"`` (NEST's arithmetic)
+            or ``"single"`` (docs/precision.md).
     """
 
     def __init__(self, config: TutorialConfig | None = None, connections: dict | None = None, *,
-                 eta: float | None = None, record_spikes: bool = True, threads: int = 1):
+                 eta: float | None = None, record_spikes: bool = True, threads: int = 1,
+                 synapse_precision: str = "double"):
         self.config = config = TutorialConfig() if config is None else config
         self.weights0 = None
         if connections is None:
@@ -444,7 +447,7 @@ class TutorialNetwork:
         missing = set(PROJECTIONS) - set(connections)
         if missing:
             raise ValueError(f"connections: missing projections {sorted(missing)}")
-        net = self.network = Network(resolution=config.dt, threads=threads)
+        net = self.network = Network(resolution=config.dt, threads=threads, synapse_precision=synapse_precision)
         self.inputs = net.add_population("input", config.n_in)
         self.recurrent = net.add_population(config.model, config.n_rec, **recurrent_parameters(config))
         self.readout = net.add_population("eprop_readout", config.n_out, **readout_parameters(config))

@@ -45,17 +45,22 @@ __all__ = ["Network", "Population", "Projection", "optimizer_parameters", "estim
 def estimate_memory(n_recurrent: int, n_plastic: int, *, n_readout: int = 0, n_input: int = 0, n_fixed: int = 0,
                     n_sources: int | None = None, optimizer: str = "gradient_descent", optimize_each_step: bool = False,
                     batch_size: int = 1, cutoff_ms: float = float("inf"), flush_interval_ms: float = float("inf"),
-                    resolution_ms: float = 1.0) -> int:
-    """Predicted bytes of a network before building it (``eprop_estimate_memory``).
+                    resolution_ms: float = 1.0, synapse_precision: str = "double") -> int:
+    """Predicted bytes of a network before building it (``eprop_estimate_memory_v2``).
 
     ``n_plastic`` eprop synapses, ``n_fixed`` static and feedback synapses, ``n_sources`` the
-    sum over eprop projections of their source population sizes (default: the neurons).
-    Building a network that cannot fit fails fast with :class:`OutOfMemoryError`.
+    sum over eprop projections of their source population sizes (default: the neurons),
+    eprop synapses stored in ``synapse_precision`` (``"double"`` or ``"single"``). Without
+    ``optimize_each_step`` the interval gradients kept after flush events count at their
+    bound (8 B per synapse; a running network holds them only for sources whose last event
+    was a flush). Building a network that cannot fit fails fast with
+    :class:`OutOfMemoryError`.
     """
     if n_sources is None:
         n_sources = n_recurrent + n_input
-    return _capi.estimate_memory(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer,
-                                 optimize_each_step, batch_size, cutoff_ms, flush_interval_ms, resolution_ms)
+    return _capi.estimate_memory_v2(n_recurrent, n_readout, n_input, n_plastic, n_fixed, n_sources, optimizer,
+                                    optimize_each_step, batch_size, cutoff_ms, flush_interval_ms, resolution_ms,
+                                    synapse_precision)
 
 
 def _choices(info) -> list:
@@ -119,18 +124,25 @@ class Network:
 
     Args:
         resolution: the time step dt in ms (``eprop_network_create``).
+        threads: threads of the parallel phases of a step (results do not depend on it).
+        synapse_precision: how ``eprop_synapse`` stores its state, ``"double"`` (default,
+            NEST's arithmetic bit for bit) or ``"single"`` (4-byte floats, about half the
+            memory; docs/precision.md) — the same as
+            ``set_synapse_defaults("eprop_synapse", precision=…)`` before connecting.
 
     A network is not thread-safe: use it from one thread at a time. It is freed by
     :meth:`close`, by leaving a ``with`` block, or when garbage-collected.
     """
 
-    def __init__(self, resolution: float = 1.0, threads: int = 1):
+    def __init__(self, resolution: float = 1.0, threads: int = 1, synapse_precision: str = "double"):
         self._handle = _capi.network_create(_number("resolution", resolution))
         self._populations: list = []
         self._projections: list = []
         self._recorders: list = []
         if threads != 1:
             self.threads = threads
+        if synapse_precision != "double":
+            _capi.set_synapse_string(self._handle, "eprop_synapse", "precision", synapse_precision)
 
     @property
     def memory(self) -> dict:
@@ -471,26 +483,33 @@ class Network:
 
     # -- synapse model defaults and kernel parameters ----------------------------------------
 
-    def set_synapse_defaults(self, synapse_model: str, type: str | None = None, **params) -> None:  # noqa: A002
+    def set_synapse_defaults(self, synapse_model: str, type: str | None = None,  # noqa: A002
+                             precision: str | None = None, **params) -> None:
         """Set the common properties of a plastic synapse model (NEST: ``SetDefaults``).
 
-        ``"eprop_synapse"``: its optimizer (as :meth:`set_optimizer`).
+        ``"eprop_synapse"``: its optimizer (as :meth:`set_optimizer`) and ``precision``, how
+        its synapses store their state: ``"double"`` (default; NEST's results bit for bit) or
+        ``"single"`` (4-byte floats, computed in double; about half the memory, see
+        docs/precision.md); each :meth:`connect` takes the value in effect then.
         ``"eprop_synapse_bsshslm_2020"``: its own optimizer (same names; ``batch_size``
         counts update intervals), ``average_gradient`` and ``tau_m_readout`` (ms; each
-        :meth:`connect` takes the value in effect then). Validated as one transaction.
+        :meth:`connect` takes the value in effect then). Validated as one transaction
+        (``eprop_set_synapse_string``, ``eprop_set_synapse_parameters``).
         """
         names = list(params)
         values = [_number(k, v) for k, v in params.items()]
-        old_type = None
-        if type is not None:
-            old_type = _capi.get_synapse_string(self._h, synapse_model, "type")
-            _capi.set_synapse_string(self._h, synapse_model, "type", type)
+        restore = []
         try:
+            for key, value in (("type", type), ("precision", precision)):
+                if value is not None:
+                    old = _capi.get_synapse_string(self._h, synapse_model, key)
+                    _capi.set_synapse_string(self._h, synapse_model, key, value)
+                    restore.append((key, old))
             if names:
                 _capi.set_synapse_parameters(self._h, synapse_model, names, values)
-        except EpropError:
-            if old_type is not None and old_type != type:
-                _capi.set_synapse_string(self._h, synapse_model, "type", old_type)
+        except (EpropError, TypeError):
+            for key, old in reversed(restore):
+                _capi.set_synapse_string(self._h, synapse_model, key, old)
             raise
 
     def get_synapse_defaults(self, synapse_model: str) -> dict:
@@ -503,6 +522,8 @@ class Network:
                 continue
             value = _capi.get_synapse_parameter(self._h, synapse_model, row.name)
             out[row.name] = bool(value) if row.kind == "bool" else int(value) if row.name == "batch_size" else value
+        if synapse_model == "eprop_synapse":
+            out["precision"] = _capi.get_synapse_string(self._h, synapse_model, "precision")
         return out
 
     def set_kernel(self, **params) -> None:
@@ -809,6 +830,14 @@ class Projection:
             f"<eprop.Projection {self.id}: {self.synapse_model} population {self.pre.id} ({self.pre.model}) -> "
             f"{self.post.id} ({self.post.model})>"
         )
+
+    @property
+    def memory(self) -> dict:
+        """Memory of this projection now (``eprop_projection_memory``): ``bytes_per_synapse``
+        (state per synapse, target index included) and ``pending_gradients`` (bytes of the
+        interval gradients eprop_synapse keeps after flush events)."""
+        per_synapse, pending = _capi.projection_memory(self.network._h, self.id)
+        return {"bytes_per_synapse": per_synapse, "pending_gradients": pending}
 
     @property
     def weights(self) -> np.ndarray:

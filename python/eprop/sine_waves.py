@@ -96,6 +96,7 @@ def build_sine_wave_network(
     readout_recordables=READOUT_RECORDABLES,
     rec_recordables=REC_RECORDABLES,
     threads: int = 1,
+    synapse_precision: str = "double",
 ) -> SineWaveNetwork:
     """Build NEST's sine-wave regression network for ``task``.
 
@@ -121,12 +122,15 @@ def build_sine_wave_network(
         readout_recordables: what the readout recorder records (must include
             readout_signal and target_signal for the losses).
         rec_recordables: what the recurrent recorder records.
+        threads: threads of the network (results are identical for any number).
+        synapse_precision: storage of the eprop synapses, ``"double"`` (NEST's results) or
+            ``"single"`` (docs/precision.md).
     """
     recurrent_params = _tasks.recurrent_parameters(task) if recurrent_params is None else dict(recurrent_params)
     readout_params = _tasks.readout_parameters(task) if readout_params is None else dict(readout_params)
     optimizer_params = _tasks.optimizer_parameters(task) if optimizer_params is None else dict(optimizer_params)
 
-    net = Network(resolution=task.dt, threads=threads)
+    net = Network(resolution=task.dt, threads=threads, synapse_precision=synapse_precision)
     inputs = net.add_population("input", task.n_in)
     recurrent = net.add_population(task.model, task.n_rec, **recurrent_params)
     readout = net.add_population("eprop_readout", task.n_out, **readout_params)
@@ -226,6 +230,7 @@ def train_sine_waves(
     progress=False,
     callback=None,
     threads: int = 1,
+    synapse_precision: str = "double",
 ) -> SineWaveTraining:
     """Train the sine-wave task iteration by iteration and return the per-iteration losses.
 
@@ -249,6 +254,7 @@ def train_sine_waves(
         callback: ``callback(iteration, loss, net)`` after each iteration (1-based);
             returning False stops training early.
         threads: threads of the network (results are identical for any number).
+        synapse_precision: storage of the eprop synapses (``"double"`` or ``"single"``).
     """
     if task is None:
         n = 200 if iterations is None else int(iterations)
@@ -260,7 +266,7 @@ def train_sine_waves(
     if optimizer_params is None:
         optimizer_params = _tasks.optimizer_parameters(task, optimizer, optimize_each_step, batch_size)
     net = build_sine_wave_network(task, recurrent_params, readout_params, optimizer_params, record_rec_neurons=(),
-                                  final_update=final_update, threads=threads)
+                                  final_update=final_update, threads=threads, synapse_precision=synapse_precision)
 
     dt = task.dt
     steps = task.steps_per_sequence

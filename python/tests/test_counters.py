@@ -46,11 +46,12 @@ COMMON = {"neuron_updates": 36, "readout_updates": 12, "history_entries_written"
 
 #: Accumulate-mode gradient descent: input 0 integrates 3 + 4 steps on 3 synapses, each
 #: recurrent source 4 + 4 on its readout synapse; one call per synapse per later spike.
-#: Synapse state: 36 B (target, w, ē, ē_reg, g) read and written per integrated event
-#: (2·36 − 4 = 68 B), 12 B per first spike (target and weight), 16 B per feedback write.
+#: Synapse state: 28 B (target, w, ē, ē_reg; g stays in a register) read and written per
+#: integrated event (2·28 − 4 = 52 B), 12 B per first spike (target and weight), 16 B per
+#: feedback write.
 ACCUMULATE_GD = dict(COMMON, synaptic_events=21, plastic_events=21, eligibility_steps=21,
                      readout_eligibility_steps=24, presynaptic_trace_steps=31, optimizer_calls=12, weight_writes=12,
-                     gradient_descent_steps=12, synapse_state_bytes_touched=12 * 68 + 9 * 12 + 30 * 16)
+                     gradient_descent_steps=12, synapse_state_bytes_touched=12 * 52 + 9 * 12 + 30 * 16)
 
 
 def expected(**overrides):
@@ -79,12 +80,13 @@ def test_counts_by_hand_accumulate_gradient_descent():
 def test_counts_with_cutoff_and_automatic_flush():
     # A 2-step cutoff: input 0 integrates 2 of 3 and 2 of 4 steps and decays the rest in
     # closed form at both spikes; input 1, silent since stamp 5, is flushed automatically at
-    # stamp 9 (older than cutoff + 2) and integrates its 2 steps.
+    # stamp 9 (older than cutoff + 2) and integrates its 2 steps, keeping g (8 B) on its 3
+    # synapses for the next spike.
     net = tiny(cutoff=2.0)
     net.simulate(12.0)
     assert net.counters() == expected(**dict(
         ACCUMULATE_GD, automatic_flush_events=1, plastic_events=24, eligibility_steps=18,
-        presynaptic_trace_steps=30, trace_decays=6, synapse_state_bytes_touched=15 * 68 + 9 * 12 + 30 * 16))
+        presynaptic_trace_steps=30, trace_decays=6, synapse_state_bytes_touched=15 * 52 + 3 * 8 + 9 * 12 + 30 * 16))
 
 
 def test_counts_each_step_and_batch():
@@ -105,12 +107,12 @@ def test_counts_each_step_and_batch():
 
 def test_counts_adam_catch_up():
     # Accumulate-mode Adam catches up skipped indices: input 0 → rec updates at index 5
-    # (5 iterations from k = 1) and 9 (4 more), rec → out at 6 (6) and 10 (4). 52 B per synapse.
+    # (5 iterations from k = 1) and 9 (4 more), rec → out at 6 (6) and 10 (4). 44 B per synapse.
     net = tiny(optimizer="adam")
     net.simulate(12.0)
     assert net.counters() == expected(**dict(
         ACCUMULATE_GD, gradient_descent_steps=0, adam_steps=3 * 9 + 3 * 10,
-        synapse_state_bytes_touched=12 * 100 + 9 * 12 + 30 * 16))
+        synapse_state_bytes_touched=12 * 84 + 9 * 12 + 30 * 16))
 
 
 def test_counts_identical_for_1_and_2_threads_and_across_calls():
@@ -173,7 +175,7 @@ def test_energy_is_count_times_operations_times_table():
     assert adds["by_operation"]["fadd64"] == adds["total"]
     # DRAM at 8 pJ per 64-bit access: 1 pJ per byte of synapse state.
     dram = net.energy(table=dict(zero, dram_access_64b=8.0))
-    assert dram["total"] == pytest.approx((12 * 68 + 9 * 12 + 30 * 16) * 1e-12, rel=1e-12)
+    assert dram["total"] == pytest.approx((12 * 52 + 9 * 12 + 30 * 16) * 1e-12, rel=1e-12)
     assert dram["by_counter"]["synapse_state_bytes_touched"] == dram["total"]
     # The override was for that call only.
     assert net.energy_table() == eprop.DEFAULT_ENERGY_TABLE

@@ -13,18 +13,26 @@ public enum MemoryModel {
     public static let readoutNeuronBytes = 9 * 8 + 4
     /// Per input neuron, bytes.
     public static let inputNeuronBytes = 4 + 4 + 8 + 8
-    /// Per source of an eprop projection (shared interval and optimizer state), bytes.
-    public static let sourceBytes = 8 * 8 + 1 + 40
+    /// Per source of an eprop projection (shared interval and optimizer state, and the
+    /// offset of its pending gradient block), bytes.
+    public static let sourceBytes = 9 * 8 + 1 + 40
     /// Per static or feedback synapse: target index and weight, bytes.
     public static let fixedSynapseBytes = 4 + 8
     /// Per pending input spike, bytes.
     public static let inputSpikeBytes = 8 + 4
+    /// Per eprop synapse whose source's last event was a flush (accumulate mode): its
+    /// interval gradient g, kept in the pending-gradient pool until the next spike, bytes.
+    public static let pendingGradientBytes = 8
 
-    /// Bytes of one eprop synapse for the optimizer set-up (see EpropProjection).
-    public static func plasticSynapseBytes(adam: Bool, eachStep: Bool, batch: Int, adaptiveTarget: Bool,
-                                           heterogeneousTauM: Bool) -> Int {
-        4 + 8 * (3 + (eachStep ? 0 : 1) + (batch > 1 ? 1 : 0) + (adam ? 2 : 0) + (adaptiveTarget ? 1 : 0)
-                 + (heterogeneousTauM ? 1 : 0))
+    /// Bytes of one eprop synapse for the optimizer set-up (see EpropProjection): the target
+    /// index, then weight, ē, ē_reg, and G (batch_size > 1), m, v (Adam), ε (adaptive
+    /// targets), z̄ (differing τ_m), each 8 bytes in double and 4 in single precision. The
+    /// same in both optimizer modes: g is kept only while a flush leaves it pending
+    /// (`pendingGradientBytes`), not per synapse.
+    public static func plasticSynapseBytes(adam: Bool, batch: Int, adaptiveTarget: Bool, heterogeneousTauM: Bool,
+                                           precision: SynapsePrecision = .double) -> Int {
+        4 + precision.fieldBytes * (3 + (batch > 1 ? 1 : 0) + (adam ? 2 : 0) + (adaptiveTarget ? 1 : 0)
+                                    + (heterogeneousTauM ? 1 : 0))
     }
 
     /// Slots of a history ring that keeps `steps` entries (a power of two, at least 64).
@@ -90,6 +98,7 @@ extension Network {
             total += (projection.connectivity.sources + 1) * 8
             if let p = projection as? EpropProjection {
                 total += p.count * p.bytesPerSynapse + p.connectivity.sources * MemoryModel.sourceBytes
+                    + p.pending.capacity * 8
             } else if let p = projection as? BsshslmProjection {
                 total += p.count * p.bytesPerSynapse + p.connectivity.sources * MemoryModel.sourceBytes
             } else {
@@ -98,6 +107,16 @@ extension Network {
         }
         for recorder in recorders { total += recorder.bytes }
         return total
+    }
+
+    /// Bytes per synapse of a projection's state as allocated now (target index included),
+    /// and the bytes of its pending-gradient pool (eprop_synapse; 0 for the others).
+    public func projectionMemory(_ projection: Projection) -> (perSynapse: Int, pending: Int) {
+        switch projection {
+        case let p as EpropProjection: return (p.bytesPerSynapse, p.pendingGradientBytes)
+        case let p as BsshslmProjection: return (p.bytesPerSynapse, 0)
+        default: return (MemoryModel.fixedSynapseBytes, 0)
+        }
     }
 
     /// Bytes of the history rings alone.
@@ -112,16 +131,22 @@ extension MemoryModel {
     /// Predicted bytes of a network before it is built, from the same per-item costs the
     /// engine allocates (`Network.memoryBytes`), with each history ring at the size it
     /// settles at (cutoff or flush interval).
+    ///
+    /// In accumulate mode the pool of pending gradients is counted at its bound, 8 bytes per
+    /// synapse (every source's last event a flush); a running network holds the fraction of
+    /// its synapses whose source is between a flush and its next spike (e.g. ≈ 30 % at
+    /// 23 Hz with a 50 ms flush interval), so the estimate is an upper bound by up to that.
     public static func estimate(recurrent: Int, readouts: Int, inputs: Int, plasticSynapses: Int, fixedSynapses: Int,
                                 sources: Int, adam: Bool, eachStep: Bool, batch: Int, cutoffSteps: Int,
-                                flushSteps: Int) -> Int {
+                                flushSteps: Int, precision: SynapsePrecision = .double) -> Int {
         let steps = historySteps(cutoffSteps: cutoffSteps, flushSteps: flushSteps, eachStep: eachStep)
         let slots = historySlots(min(steps, 1 << 24))
         let neurons = recurrent * (recurrentNeuronBytes + slots * 24) + readouts * (readoutNeuronBytes + slots * 8)
             + inputs * inputNeuronBytes
-        let synapses = plasticSynapses * plasticSynapseBytes(adam: adam, eachStep: eachStep, batch: batch,
-                                                             adaptiveTarget: false, heterogeneousTauM: false)
+        let synapses = plasticSynapses * plasticSynapseBytes(adam: adam, batch: batch, adaptiveTarget: false,
+                                                             heterogeneousTauM: false, precision: precision)
             + fixedSynapses * fixedSynapseBytes
-        return neurons + synapses + sources * (sourceBytes + 8)
+        let pending = eachStep ? 0 : plasticSynapses * pendingGradientBytes
+        return neurons + synapses + pending + sources * (sourceBytes + 8)
     }
 }

@@ -11,6 +11,9 @@ public final class Network {
     /// Common properties of eprop_synapse_bsshslm_2020 (its own optimizer, average_gradient,
     /// tau_m_readout).
     public let baselineSynapse = BaselineSynapseConfig()
+    /// Storage precision of eprop_synapse (its common property "precision"); each connect
+    /// call takes the value in effect then, as NEST's SetDefaults applies to later Connects.
+    public var synapsePrecision = SynapsePrecision.double
     /// Kernel parameters of the baseline family (KernelParameters.swift).
     public internal(set) var kernel = KernelParameters.table.defaults()
     var deliveryOrder: [Projection] = []
@@ -261,8 +264,8 @@ public final class Network {
             }
         }
         let perSynapse = synapseModel == "eprop_synapse"
-            ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, eachStep: optimizer.eachStep,
-                                              batch: optimizer.batchSize, adaptiveTarget: true, heterogeneousTauM: false)
+            ? MemoryModel.plasticSynapseBytes(adam: optimizer.kind == .adam, batch: optimizer.batchSize,
+                                              adaptiveTarget: true, heterogeneousTauM: false, precision: synapsePrecision)
             : synapseModel == "eprop_synapse_bsshslm_2020" ? BsshslmProjection.bytesPerSynapse(adam: baselineSynapse.optimizer.kind == .adam)
             : MemoryModel.fixedSynapseBytes
         // Construction holds the order (8 B) and the sorted weights (8 B) besides the synapses.
@@ -320,7 +323,7 @@ public final class Network {
                 optimizer.locked = true
                 projection = EpropProjection(source: prePopulation, targetPopulation: postPopulation, target: kind,
                                              connectivity: connectivity, weights: weights, optimizer: optimizer,
-                                             input: target.spikeInput!)
+                                             input: target.spikeInput!, precision: synapsePrecision)
             }
         case "eprop_learning_signal_connection", "eprop_learning_signal_connection_bsshslm_2020":
             guard let readouts = source as? ReadoutPopulation else {

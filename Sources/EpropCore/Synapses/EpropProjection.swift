@@ -10,8 +10,14 @@ import Darwin
 /// Storage. What every synapse of a source shares because it sees the same events —
 /// previous stamp, flush flag, presynaptic trace z̄ and its one-step buffer, remaining
 /// cutoff steps, pending decay, optimizer step bookkeeping — lives once per source.
-/// Per synapse only what differs: target, weight, ē, ē_reg, the interval gradient g,
-/// the batch sum G and Adam's m, v.
+/// Per synapse only what differs: target, weight, ē, ē_reg, and as the set-up needs them
+/// the batch sum G (batch_size > 1), Adam's m, v, ε (adaptive targets) and z̄ (targets
+/// with differing τ_m), each field a Double or, with precision "single", a Float
+/// (SynapseStorage.swift). The interval gradient g lives in a register within an event;
+/// between events it is needed only after a flush (the next spike consumes it), so it is
+/// kept only then, per source, in `pending` (PendingGradients). Bytes per synapse, target
+/// included (double / single): gradient descent 28 / 16, Adam 44 / 24; +8 / +4 each for
+/// G, ε, per-synapse z̄; plus 8 per synapse of a source whose last event was a flush.
 ///
 /// Kernel, for an event of source i stamped t_s after one stamped t_prev (spec §8.3, as
 /// NEST computes it; note ē has no (1 − κ) factor, ē_reg has one):
@@ -42,6 +48,10 @@ public final class EpropProjection: Projection, WorkCounting {
         var resetG = false
         /// Offsets of this event's z̄ and z sequences and optimizer calls and rates.
         var sequence = 0, calls = 0, rates = 0
+        /// Pool offsets of the pending g the event starts from and of where it leaves its g
+        /// (−1: starts from 0 / not kept), minus the row start, so synapse k's is at + k.
+        var gradientIn = -1, gradientOut = -1
+        var hasGradientIn = false, hasGradientOut = false
     }
 
     public let sourcePopulation: Int
@@ -53,23 +63,31 @@ public final class EpropProjection: Projection, WorkCounting {
     let input: UnsafeMutablePointer<Double>
     public let targetCount: Int
 
-    // Per synapse.
-    let weights: UnsafeMutablePointer<Double>
-    let eBar: UnsafeMutablePointer<Double>
-    let eBarReg: UnsafeMutablePointer<Double>
-    /// g summed over an interval; kept between events only in accumulate mode (across flushes).
-    var intervalGradient: UnsafeMutablePointer<Double>?
+    /// Storage precision of the per-synapse fields (fixed at connect time).
+    public let precision: SynapsePrecision
+
+    // Per synapse, in `precision`.
+    let weights: SynapseColumn
+    let eBar: SynapseColumn
+    let eBarReg: SynapseColumn
     /// G, the optimizer's sum since its last update; non-zero between events only when
     /// batch_size > 1 (or after the optimizer mode changed mid-run).
-    var batchSum: UnsafeMutablePointer<Double>?
+    var batchSum: SynapseColumn?
     /// The optimizer mode of the last simulate call, to notice a change.
     var lastEachStep: Bool?
-    let adamM: UnsafeMutablePointer<Double>?
-    let adamV: UnsafeMutablePointer<Double>?
+    let adamM: SynapseColumn?
+    let adamV: SynapseColumn?
     /// Adaptation eligibility ε, for adaptive targets only.
-    let epsilon: UnsafeMutablePointer<Double>?
+    let epsilon: SynapseColumn?
     /// z̄ per synapse, only when the targets' τ_m differ (then z̄ depends on the target).
-    var zBarSynapse: UnsafeMutablePointer<Double>?
+    var zBarSynapse: SynapseColumn?
+    /// g of the intervals a flush interrupted, per source while pending.
+    var pending: PendingGradients
+    /// Whether a flush keeps its g for the next event: in accumulate mode, and in
+    /// optimize-each-step mode once accumulate mode has been used (its g then is the last
+    /// Δg, which a later switch back to accumulate mode continues from, as in NEST).
+    private var keepsFlushGradient = false
+    private var accumulated = false
 
     // Per source.
     var tPrev: [Int]
@@ -95,12 +113,15 @@ public final class EpropProjection: Projection, WorkCounting {
     private var plannedUpdates = 0, plannedIterations = 0
     /// Whether the targets are recurrent neurons (not readouts).
     private let recurrentTarget: Bool
-    /// Bytes of synapse state an integrated event touches per synapse: 2 × bytesPerSynapse − 4.
+    /// Bytes of synapse state an integrated event touches per synapse: 2 × bytesPerSynapse − 4
+    /// (every field read and written, the target read), pending g apart.
     private var eventStateBytes = 0
 
     init(source: Int, targetPopulation: Int, target: Target, connectivity: Connectivity,
-         weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>) {
+         weights w: [Double], optimizer: OptimizerConfig, input: UnsafeMutablePointer<Double>,
+         precision: SynapsePrecision = .double) {
         sourcePopulation = source
+        self.precision = precision
         self.targetPopulation = targetPopulation
         self.target = target
         self.connectivity = connectivity
@@ -111,23 +132,24 @@ public final class EpropProjection: Projection, WorkCounting {
         case .readout(let p): targetCount = p.size; recurrentTarget = false
         }
         let n = connectivity.count
-        weights = allocateDoubles(n)
-        for k in 0..<n { weights[k] = w[k] }   // given in storage order
-        eBar = allocateDoubles(n)
-        eBarReg = allocateDoubles(n)
+        weights = SynapseColumn(count: n, precision: precision)
+        for k in 0..<n { weights.set(k, w[k], precision) }   // given in storage order
+        eBar = SynapseColumn(count: n, precision: precision)
+        eBarReg = SynapseColumn(count: n, precision: precision)
         if optimizer.kind == .adam {
-            adamM = allocateDoubles(n)
-            adamV = allocateDoubles(n)
+            adamM = SynapseColumn(count: n, precision: precision)
+            adamV = SynapseColumn(count: n, precision: precision)
         } else {
             adamM = nil
             adamV = nil
         }
         if case .recurrent(let p) = target, p.model.isAdaptive {
-            epsilon = allocateDoubles(n)
+            epsilon = SynapseColumn(count: n, precision: precision)
         } else {
             epsilon = nil
         }
         let sources = connectivity.sources
+        pending = PendingGradients(sources: sources)
         tPrev = Array(repeating: 0, count: sources)
         visiblePrevious = Array(repeating: 0, count: sources)
         prevWasFlush = Array(repeating: false, count: sources)
@@ -141,30 +163,41 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     deinit {
-        for p in [weights, eBar, eBarReg] { p.deallocate() }
-        intervalGradient?.deallocate()
-        batchSum?.deallocate()
-        adamM?.deallocate()
-        adamV?.deallocate()
-        epsilon?.deallocate()
-        zBarSynapse?.deallocate()
+        for c in [weights, eBar, eBarReg] { c.free() }
+        pending.deallocate()
+        batchSum?.free()
+        adamM?.free()
+        adamV?.free()
+        epsilon?.free()
+        zBarSynapse?.free()
         zBarSequence.deallocate()
         zSequence.deallocate()
         plan.free()
         connectivity.free()
     }
 
-    public func weight(_ i: Int) -> Double { weights[i] }
-    public func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights[k] = w[k] } }
+    /// Weight of synapse i (in single precision: the stored Float, exactly).
+    public func weight(_ i: Int) -> Double { weights.get(i, precision) }
+    /// Sets every weight (in single precision rounded to the nearest Float).
+    public func setWeights(_ w: UnsafeBufferPointer<Double>) { for k in 0..<count { weights.set(k, w[k], precision) } }
 
-    /// Bytes of per-synapse state (target index included), as allocated now.
+    /// Bytes of per-synapse state (target index included), as allocated now; the pending
+    /// gradients of flushed sources come on top (`pendingGradientBytes`).
     public var bytesPerSynapse: Int {
-        4 + 8 * (3 + (intervalGradient != nil ? 1 : 0) + (batchSum != nil ? 1 : 0) + (adamM != nil ? 2 : 0)
-                 + (epsilon != nil ? 1 : 0) + (zBarSynapse != nil ? 1 : 0))
+        4 + precision.fieldBytes * (3 + (batchSum != nil ? 1 : 0) + (adamM != nil ? 2 : 0)
+                                    + (epsilon != nil ? 1 : 0) + (zBarSynapse != nil ? 1 : 0))
     }
 
+    /// Bytes of the pending-gradient pool and its per-source offsets.
+    public var pendingGradientBytes: Int { pending.bytes }
+
     /// Adam moments of synapse i (0 for gradient descent).
-    public func moments(_ i: Int) -> (m: Double, v: Double) { (adamM?[i] ?? 0, adamV?[i] ?? 0) }
+    public func moments(_ i: Int) -> (m: Double, v: Double) {
+        (adamM?.get(i, precision) ?? 0, adamV?.get(i, precision) ?? 0)
+    }
+
+    /// ē and ē_reg of synapse i (tests).
+    func traces(_ i: Int) -> (eBar: Double, eBarReg: Double) { (eBar.get(i, precision), eBarReg.get(i, precision)) }
 
     var cutoffSteps: Int {
         switch target {
@@ -192,9 +225,10 @@ public final class EpropProjection: Projection, WorkCounting {
     /// (z̄ then depends on the target), and the bookkeeping of recorded targets.
     func prepareForSimulation() {
         let each = optimizer.eachStep
-        if !each && intervalGradient == nil { intervalGradient = allocateDoubles(count) }
+        if !each { accumulated = true }
+        keepsFlushGradient = accumulated
         if batchSum == nil && (optimizer.batchSize > 1 || (lastEachStep != nil && lastEachStep != each)) {
-            batchSum = allocateDoubles(count)
+            batchSum = SynapseColumn(count: count, precision: precision)
         }
         lastEachStep = each
         let uniformAlpha: Bool
@@ -212,9 +246,9 @@ public final class EpropProjection: Projection, WorkCounting {
             }
         }
         if !uniformAlpha && zBarSynapse == nil {
-            let perSynapse = allocateDoubles(count)
+            let perSynapse = SynapseColumn(count: count, precision: precision)
             for s in 0..<connectivity.sources {
-                for k in connectivity.rowStart[s]..<connectivity.rowStart[s + 1] { perSynapse[k] = zBar[s] }
+                for k in connectivity.rowStart[s]..<connectivity.rowStart[s + 1] { perSynapse.set(k, zBar[s], precision) }
             }
             zBarSynapse = perSynapse
         }
@@ -282,6 +316,7 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     private func startPlanning() {
+        pending.recycle()   // blocks of the previous round's spikes were read by now
         planned.removeAll(keepingCapacity: true)
         sequenceCount = 0
         plan.reset()
@@ -339,6 +374,18 @@ public final class EpropProjection: Projection, WorkCounting {
             }
             zBar[s] = zb
             zBuffer[s] = zBuf
+            // The pending g: continued after a flush, kept after a flush (spec §8.4).
+            let rowStart = connectivity.rowStart[s], row = connectivity.rowStart[s + 1] - rowStart
+            if !event.resetG && pending.slot[s] >= 0 {
+                event.gradientIn = pending.slot[s] - rowStart
+                event.hasGradientIn = true
+            }
+            if flush && keepsFlushGradient && row > 0 {
+                event.gradientOut = pending.block(of: s, length: row) - rowStart
+                event.hasGradientOut = true
+            } else {
+                pending.release(s, length: row)
+            }
             // Optimizer calls of this event, identical for every synapse of the source.
             event.calls = plan.calls
             event.rates = plan.rateCount
@@ -376,7 +423,8 @@ public final class EpropProjection: Projection, WorkCounting {
         c.add(.optimizerCalls, t.calls)
         c.add(.weightWrites, t.updates)
         if optimizer.kind == .adam { c.add(.adamSteps, t.iterations) } else { c.add(.gradientDescentSteps, t.updates) }
-        c.add(.synapseStateBytesTouched, t.firstSpikes &* 12 &+ t.integrated &* eventStateBytes)
+        c.add(.synapseStateBytesTouched, t.firstSpikes &* (4 &+ precision.fieldBytes) &+ t.integrated &* eventStateBytes
+              &+ t.gradientAccesses &* 8)
     }
 
     private func reserveSequence(_ n: Int) {
@@ -395,10 +443,43 @@ public final class EpropProjection: Projection, WorkCounting {
 
     // MARK: Integration (parallel over target ranges)
 
+    /// The per-synapse fields, typed, hoisted once per integrate call.
+    struct Fields<S: SynapseScalar> {
+        let weights, eBar, eBarReg: UnsafeMutablePointer<S>
+        let batchSum, adamM, adamV, epsilon, zBar: UnsafeMutablePointer<S>?
+        /// The pending-gradient pool (valid until the next planning round).
+        let pool: UnsafeMutablePointer<Double>?
+
+        init(_ p: EpropProjection) {
+            weights = p.weights.typed(S.self)
+            eBar = p.eBar.typed(S.self)
+            eBarReg = p.eBarReg.typed(S.self)
+            batchSum = p.batchSum?.typed(S.self)
+            adamM = p.adamM?.typed(S.self)
+            adamV = p.adamV?.typed(S.self)
+            epsilon = p.epsilon?.typed(S.self)
+            zBar = p.zBarSynapse?.typed(S.self)
+            pool = p.pending.pool
+        }
+
+        /// Where the event's pending g comes from / goes to, indexed by synapse (nil: none).
+        @inline(__always)
+        func gradients(_ event: PlannedEvent) -> (from: UnsafeMutablePointer<Double>?, to: UnsafeMutablePointer<Double>?) {
+            (event.hasGradientIn ? pool! + event.gradientIn : nil, event.hasGradientOut ? pool! + event.gradientOut : nil)
+        }
+    }
+
     /// Integrates the planned events into the synapses whose targets lie in `targets`, and
     /// transmits the spikes to those targets. Disjoint target ranges touch disjoint data.
     public func integrate(targets: Range<Int>) {
         guard !planned.isEmpty, !targets.isEmpty else { return }
+        switch precision {
+        case .double: integrate(targets: targets, Fields<Double>(self))
+        case .single: integrate(targets: targets, Fields<Float>(self))
+        }
+    }
+
+    private func integrate<S: SynapseScalar>(targets: Range<Int>, _ fields: Fields<S>) {
         let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
         let tgt = connectivity.target
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
@@ -409,24 +490,25 @@ public final class EpropProjection: Projection, WorkCounting {
                     guard !rows.isEmpty else { continue }
                     if !event.integrates {
                         if !event.flush {
-                            let w = weights, input = self.input
-                            for syn in rows { input[Int(tgt[syn])] += w[syn] }
+                            let w = fields.weights, input = self.input
+                            for syn in rows { input[Int(tgt[syn])] += S.load(w, syn) }
                         }
                         continue
                     }
                     switch target {
-                    case .recurrent(let population): integrate(event, rows: rows, recurrent: population)
-                    case .readout(let population): integrate(event, rows: rows, readout: population)
+                    case .recurrent(let population): integrate(event, rows: rows, recurrent: population, fields)
+                    case .readout(let population): integrate(event, rows: rows, readout: population, fields)
                     }
                 }
             }
         }
     }
 
-    private func integrate(_ event: PlannedEvent, rows: Range<Int>, recurrent population: RecurrentPopulation) {
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: RecurrentPopulation,
+                                             _ fields: Fields<S>) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
-        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
+        let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
@@ -434,9 +516,10 @@ public final class EpropProjection: Projection, WorkCounting {
         let each = config.eachStep, transmit = !flush
         let finalCall = !each && transmit
         let tgt = connectivity.target, input = self.input
+        let (gradientIn, gradientOut) = fields.gradients(event)
         var first = rows.lowerBound
         let adaptive = population.model.isAdaptive
-        if !each && zBarSynapse == nil && kappa.isUniform && kappaReg.isUniform
+        if !each && fields.zBar == nil && kappa.isUniform && kappaReg.isUniform
             && (!adaptive || (beta.isUniform && rho.isUniform)) {
             // Four synapses at a time: their ē chains are independent, so SIMD lanes hide
             // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
@@ -461,11 +544,18 @@ public final class EpropProjection: Projection, WorkCounting {
                         }
                     }
                 }
-                accumulateFour(first, event, history: history, kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd,
-                               adaptive: adaptive, beta: beta[0], rho: rho[0])
-                for syn in first..<(first + 4) {
-                    if finalCall { optimize(syn, intervalGradient![syn], event) }
-                    if transmit { input[Int(tgt[syn])] += weights[syn] }
+                // Two inlined copies with `adaptive` a constant: the plain one keeps ε, β, ρ
+                // out of the registers of its loop.
+                let g = adaptive
+                    ? accumulateFour(first, event, S.self, gradientIn, history: history, kappa: k, kappaReg: kr,
+                                     kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta[0], rho: rho[0])
+                    : accumulateFour(first, event, S.self, gradientIn, history: history, kappa: k, kappaReg: kr,
+                                     kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0, rho: 0)
+                for lane in 0..<4 {
+                    let syn = first + lane
+                    if finalCall { optimize(syn, g[lane], event, fields) }
+                    gradientOut?[syn] = g[lane]
+                    if transmit { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
                 }
                 first += 4
             }
@@ -473,16 +563,16 @@ public final class EpropProjection: Projection, WorkCounting {
         let mask = history.mask
         let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
         let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
-        let perSynapseZBar = zBarSynapse
-        let eps = epsilon
+        let perSynapseZBar = fields.zBar
+        let eps = fields.epsilon, eBar = fields.eBar, eBarReg = fields.eBarReg
         for syn in first..<rows.upperBound {
             let j = Int(tgt[syn])
             let ring = history.ring(j)
             let kj = kappa[j], krj = kappaReg[j], alphaJ = alphaColumn[j], betaJ = beta[j], rhoJ = rho[j]
-            var eb = eBar[syn], ebr = eBarReg[syn], epsilonJ = eps?[syn] ?? 0
-            var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
-            var opt = optimizerState(syn)
+            var eb = S.load(eBar, syn), ebr = S.load(eBarReg, syn), epsilonJ = eps.map { S.load($0, syn) } ?? 0
+            var zb = perSynapseZBar.map { S.load($0, syn) } ?? 0
+            var g = gradientIn?[syn] ?? 0
+            var opt = optimizerState(syn, fields)
             var rate = 0
             for i in 0..<n {
                 let h = ring + ((begin + i) & mask) &* 3
@@ -517,37 +607,43 @@ public final class EpropProjection: Projection, WorkCounting {
                 if perSynapseZBar != nil { zb *= pow(alphaJ, Double(decay)) }
             }
             if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
-            eBar[syn] = eb
-            eBarReg[syn] = ebr
-            eps?[syn] = epsilonJ
-            perSynapseZBar?[syn] = zb
-            intervalGradient?[syn] = g
-            store(syn, opt)
-            if transmit { input[j] += opt.weight }
+            S.store(eBar, syn, eb)
+            S.store(eBarReg, syn, ebr)
+            if let eps { S.store(eps, syn, epsilonJ) }
+            if let perSynapseZBar { S.store(perSynapseZBar, syn, zb) }
+            gradientOut?[syn] = g
+            store(syn, opt, fields)
+            if transmit { input[j] += S.rounded(opt.weight) }
         }
     }
 
-    /// ē, ē_reg and the summed gradient g of synapses first ..< first + 4 over the
-    /// interval's n entries (accumulate mode, uniform non-adaptive targets), with the decay
-    /// applied if due.
+    /// ē, ē_reg of synapses first ..< first + 4 over the interval's n entries (accumulate
+    /// mode, uniform non-adaptive targets), with the decay applied if due, and their summed
+    /// gradient g, continued from `gradientIn`.
     @inline(__always)
-    private func accumulateFour(_ first: Int, _ event: PlannedEvent, history: EpropHistory,
-                                kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double,
-                                adaptive: Bool, beta: Double, rho: Double) {
-        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG
+    private func accumulateFour<S: SynapseScalar>(_ first: Int, _ event: PlannedEvent, _: S.Type,
+                                                  _ gradientIn: UnsafeMutablePointer<Double>?, history: EpropHistory,
+                                                  kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double,
+                                                  adaptive: Bool, beta: Double, rho: Double) -> SIMD4<Double> {
+        let begin = event.begin, n = event.n, decay = event.decay
         let tgt = connectivity.target
         let r0 = history.ring(Int(tgt[first])), r1 = history.ring(Int(tgt[first + 1]))
         let r2 = history.ring(Int(tgt[first + 2])), r3 = history.ring(Int(tgt[first + 3]))
         let mask = history.mask, zBarSeq = zBarSequence + event.sequence
         let oneMinusKappaReg = 1.0 - kappaReg
-        var eb = SIMD4(eBar[first], eBar[first + 1], eBar[first + 2], eBar[first + 3])
-        var ebr = SIMD4(eBarReg[first], eBarReg[first + 1], eBarReg[first + 2], eBarReg[first + 3])
-        let gradient = intervalGradient!   // accumulate mode
-        var g = resetG ? SIMD4<Double>() : SIMD4(gradient[first], gradient[first + 1], gradient[first + 2], gradient[first + 3])
+        // The columns are read from self (not hoisted) so their pointers need no register
+        // across the loop below.
+        let eBar = self.eBar.typed(S.self), eBarReg = self.eBarReg.typed(S.self)
+        var eb = SIMD4(S.load(eBar, first), S.load(eBar, first + 1), S.load(eBar, first + 2), S.load(eBar, first + 3))
+        var ebr = SIMD4(S.load(eBarReg, first), S.load(eBarReg, first + 1), S.load(eBarReg, first + 2),
+                        S.load(eBarReg, first + 3))
+        var g = SIMD4<Double>()
+        if let gradientIn { g = SIMD4(gradientIn[first], gradientIn[first + 1], gradientIn[first + 2], gradientIn[first + 3]) }
         var eps = SIMD4<Double>()
-        let epsilonStore = epsilon
+        let epsilonStore = epsilon?.typed(S.self)
         if adaptive, let epsilonStore {
-            eps = SIMD4(epsilonStore[first], epsilonStore[first + 1], epsilonStore[first + 2], epsilonStore[first + 3])
+            eps = SIMD4(S.load(epsilonStore, first), S.load(epsilonStore, first + 1), S.load(epsilonStore, first + 2),
+                        S.load(epsilonStore, first + 3))
         }
         for i in 0..<n {
             let offset = ((begin + i) & mask) &* 3
@@ -573,16 +669,17 @@ public final class EpropProjection: Projection, WorkCounting {
             if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
         for lane in 0..<4 {
-            eBar[first + lane] = eb[lane]
-            eBarReg[first + lane] = ebr[lane]
-            gradient[first + lane] = g[lane]
-            if adaptive { epsilonStore![first + lane] = eps[lane] }
+            S.store(eBar, first + lane, eb[lane])
+            S.store(eBarReg, first + lane, ebr[lane])
+            if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }
         }
+        return g
     }
 
-    private func integrate(_ event: PlannedEvent, rows: Range<Int>, readout population: ReadoutPopulation) {
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, readout population: ReadoutPopulation,
+                                             _ fields: Fields<S>) {
         let alphaColumn = population.alpha
-        let begin = event.begin, n = event.n, decay = event.decay, resetG = event.resetG, flush = event.flush
+        let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
         let history = population.history
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
@@ -591,15 +688,16 @@ public final class EpropProjection: Projection, WorkCounting {
         let finalCall = !each && transmit
         let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
         let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
-        let perSynapseZBar = zBarSynapse
+        let perSynapseZBar = fields.zBar
+        let (gradientIn, gradientOut) = fields.gradients(event)
         let tgt = connectivity.target, input = self.input
         for syn in rows {
             let k = Int(tgt[syn])
             let ring = history.ring(k)
             let alphaK = alphaColumn[k]
-            var zb = perSynapseZBar?[syn] ?? 0
-            var g = resetG ? 0.0 : intervalGradient?[syn] ?? 0
-            var opt = optimizerState(syn)
+            var zb = perSynapseZBar.map { S.load($0, syn) } ?? 0
+            var g = gradientIn?[syn] ?? 0
+            var opt = optimizerState(syn, fields)
             var rate = 0
             for i in 0..<n {
                 let zBarValue: Double
@@ -619,25 +717,26 @@ public final class EpropProjection: Projection, WorkCounting {
             }
             if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
             if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
-            perSynapseZBar?[syn] = zb
-            intervalGradient?[syn] = g
-            store(syn, opt)
-            if transmit { input[k] += opt.weight }
+            if let perSynapseZBar { S.store(perSynapseZBar, syn, zb) }
+            gradientOut?[syn] = g
+            store(syn, opt, fields)
+            if transmit { input[k] += S.rounded(opt.weight) }
         }
     }
 
     @inline(__always)
-    private func optimizerState(_ syn: Int) -> SynapseOptimizer {
-        SynapseOptimizer(weight: weights[syn], sum: batchSum?[syn] ?? 0, m: adamM?[syn] ?? 0, v: adamV?[syn] ?? 0)
+    private func optimizerState<S: SynapseScalar>(_ syn: Int, _ f: Fields<S>) -> SynapseOptimizer {
+        SynapseOptimizer(weight: S.load(f.weights, syn), sum: f.batchSum.map { S.load($0, syn) } ?? 0,
+                         m: f.adamM.map { S.load($0, syn) } ?? 0, v: f.adamV.map { S.load($0, syn) } ?? 0)
     }
 
     @inline(__always)
-    private func store(_ syn: Int, _ opt: SynapseOptimizer) {
-        weights[syn] = opt.weight
-        batchSum?[syn] = opt.sum   // without the array, G is 0 after every call
-        if let adamM, let adamV {
-            adamM[syn] = opt.m
-            adamV[syn] = opt.v
+    private func store<S: SynapseScalar>(_ syn: Int, _ opt: SynapseOptimizer, _ f: Fields<S>) {
+        S.store(f.weights, syn, opt.weight)
+        if let batchSum = f.batchSum { S.store(batchSum, syn, opt.sum) }   // without the array, G is 0 after every call
+        if let adamM = f.adamM, let adamV = f.adamV {
+            S.store(adamM, syn, opt.m)
+            S.store(adamV, syn, opt.v)
         }
     }
 
@@ -652,11 +751,11 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// The event's final (accumulate-mode) optimizer call for synapse `syn` with gradient g.
     @inline(__always)
-    private func optimize(_ syn: Int, _ g: Double, _ event: PlannedEvent) {
-        var opt = optimizerState(syn)
+    private func optimize<S: SynapseScalar>(_ syn: Int, _ g: Double, _ event: PlannedEvent, _ fields: Fields<S>) {
+        var opt = optimizerState(syn, fields)
         var rate = 0
         apply(&opt, g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate)
-        store(syn, opt)
+        store(syn, opt, fields)
     }
 
 }
@@ -668,8 +767,8 @@ struct EventTally {
     var plastic = 0, automaticFlushes = 0, transmissions = 0, steps = 0, decays = 0, traceSteps = 0
     var calls = 0, updates = 0, iterations = 0
     /// Synapse-events of first spikes (target and weight read) and of integrated events
-    /// (every field read and written).
-    var firstSpikes = 0, integrated = 0
+    /// (every field read and written), and pending-g reads plus writes (8 B each).
+    var firstSpikes = 0, integrated = 0, gradientAccesses = 0
 
     /// An event over `row` synapses with `calls` optimizer calls planned (`updates` of them
     /// updating, in `iterations` iterations), the same for every synapse of the row.
@@ -684,6 +783,8 @@ struct EventTally {
             return
         }
         integrated &+= row
+        if event.hasGradientIn { gradientAccesses &+= row }
+        if event.hasGradientOut { gradientAccesses &+= row }
         let n = event.n, rowSteps = row &* n
         steps &+= rowSteps
         if event.decay > 0 { decays &+= row }

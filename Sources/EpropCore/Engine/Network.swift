@@ -503,8 +503,8 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
-        for recurrent in recurrentPopulations where recurrent.partEvents.count != (threads > 1 ? threads : 0) {
-            recurrent.configureParts(threads)
+        for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
+            recurrent.configureParts(pool?.chunks ?? 1)
         }
         for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {

@@ -162,7 +162,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         rho = (0..<targets).map { pop.rho[$0] }
         target = .recurrent(pop); input = pop.zIn
     }
-    history.oldestNeeded = { 0 }
+    history.oldestNeeded = { _ in 0 }
     for t in 0..<steps {
         history.append(t)
         for j in 0..<targets {

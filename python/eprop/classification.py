@@ -448,15 +448,12 @@ class TutorialNetwork:
         if missing:
             raise ValueError(f"connections: missing projections {sorted(missing)}")
         net = self.network = Network(resolution=config.dt, threads=threads, synapse_precision=synapse_precision)
-        self.inputs = net.add_population("input", config.n_in)
-        self.recurrent = net.add_population(config.model, config.n_rec, **recurrent_parameters(config))
-        self.readout = net.add_population("eprop_readout", config.n_out, **readout_parameters(config))
-        opt = optimizer_parameters(config, eta)
-        self.eta = opt["eta"]
-        net.set_optimizer(type=opt.pop("type"), **opt)
+        self._add_populations()
+        self._set_optimizer(eta)
         pops = {"inputs": self.inputs, "recurrent": self.recurrent, "readout": self.readout}
         self.projections = {}
-        for name, (pre, post, model) in PROJECTIONS.items():
+        for name, (pre, post, _) in PROJECTIONS.items():
+            model = self.synapse_models[name]
             pre_ids, post_ids, w = connections[name]
             self.projections[name] = net.connect(pops[pre], pops[post], model, pre_ids=np.asarray(pre_ids),
                                                  post_ids=np.asarray(post_ids), weights=np.asarray(w, dtype=np.float64))
@@ -471,6 +468,37 @@ class TutorialNetwork:
         self.dropped_spikes = 0
         #: Samples fed so far (all phases).
         self.samples_seen = 0
+
+    # -- the model family (overridden by eprop.baseline_classification) ---------------------
+
+    #: Steps from a sample's start to the first readout step that compares its target (the
+    #: readout samples of a sample have times in (start + offset, end + offset]).
+    total_offset = TOTAL_OFFSET
+    #: Synapse model of each projection.
+    synapse_models = {name: model for name, (_, _, model) in PROJECTIONS.items()}
+
+    @property
+    def loss(self) -> str:
+        """The readouts' loss (selects the loss :func:`evaluate_window` reports)."""
+        return readout_parameters(self.config)["loss"]
+
+    def _add_populations(self) -> None:
+        cfg, net = self.config, self.network
+        self.inputs = net.add_population("input", cfg.n_in)
+        self.recurrent = net.add_population(cfg.model, cfg.n_rec, **recurrent_parameters(cfg))
+        self.readout = net.add_population("eprop_readout", cfg.n_out, **readout_parameters(cfg))
+
+    def _set_optimizer(self, eta: float | None) -> None:
+        opt = optimizer_parameters(self.config, eta)
+        self.eta = opt["eta"]
+        self.network.set_optimizer(type=opt.pop("type"), **opt)
+
+    def _set_learning_window(self, starts: np.ndarray) -> None:
+        """λ = 0 from each sample's ``start`` (= its start + offset), 1 for its last
+        ``learning_window`` steps."""
+        cfg = self.config
+        window_times = np.stack([starts, starts + (cfg.steps - cfg.learning_window) * cfg.dt], axis=1).ravel()
+        self.readout.set_learning_window(window_times, np.tile([0.0, 1.0], len(starts)))
 
     # -- lifetime -------------------------------------------------------------------------
 
@@ -562,12 +590,11 @@ class TutorialNetwork:
         all_times = np.concatenate([carry_t[keep], times])
         self.inputs.set_spike_times(all_neurons, all_times)
         self._scheduled = (all_neurons, all_times)
-        starts = t0 + np.arange(n, dtype=np.float64) * seq + TOTAL_OFFSET * dt
+        starts = t0 + np.arange(n, dtype=np.float64) * seq + self.total_offset * dt
         targets = np.zeros((cfg.n_out, n))
         targets[labels, np.arange(n)] = 1.0
         self.readout.set_target(starts, targets)
-        window_times = np.stack([starts, starts + (cfg.steps - cfg.learning_window) * dt], axis=1).ravel()
-        self.readout.set_learning_window(window_times, np.tile([0.0, 1.0], n))
+        self._set_learning_window(starts)
         return neurons, times
 
     def set_eta(self, eta: float) -> None:
@@ -618,7 +645,7 @@ class TutorialNetwork:
         if n == 0:
             raise ValueError("run_group: empty group")
         reserve = self._reserve
-        if n * cfg.steps < TOTAL_OFFSET + reserve + 2:
+        if n * cfg.steps < self.total_offset + reserve + 2:
             raise ValueError("run_group: the group is too short")
         wall = _time.perf_counter()
         now = self.network.time
@@ -644,7 +671,7 @@ class TutorialNetwork:
         if j:
             self.network.simulate(j * dt)
         self.set_eta(eta)
-        lead = TOTAL_OFFSET * dt
+        lead = self.total_offset * dt
         self.network.simulate(lead)
         wall = _time.perf_counter() - wall  # setup and the first steps
         previous = self._evaluate_pending()
@@ -664,7 +691,7 @@ class TutorialNetwork:
         if self._pending is None:
             return None
         t = _time.perf_counter()
-        self.network.simulate(self._t_next + TOTAL_OFFSET * self.config.dt - self.network.time)
+        self.network.simulate(self._t_next + self.total_offset * self.config.dt - self.network.time)
         self._pending.wall_s += _time.perf_counter() - t
         return self._evaluate_pending()
 
@@ -682,7 +709,7 @@ class TutorialNetwork:
             return None
         n = len(p.labels)
         dt = cfg.dt
-        k0 = int(round(p.t_start / dt)) + TOTAL_OFFSET  # samples with step index > k0 (times in ms / dt)
+        k0 = int(round(p.t_start / dt)) + self.total_offset  # samples with step index > k0 (times in ms / dt)
         k = np.rint(times / dt).astype(np.int64)
         sel = (k > k0) & (k <= k0 + n * cfg.steps)
         if np.count_nonzero(sel) != n * cfg.steps:
@@ -691,14 +718,14 @@ class TutorialNetwork:
         y = data[sel, 0, :]
         y_star = data[sel, 1, :]
         losses, pred, true_class, wmean = evaluate_window(y, y_star, n, cfg.steps, cfg.learning_window,
-                                                          loss=readout_parameters(cfg)["loss"])
+                                                          loss=self.loss)
         if not np.array_equal(true_class, p.labels):
             raise RuntimeError("target signal in the learning windows does not match the labels "
                                "(timing of targets or windows is off)")
         snapshot = None
         if p.capture:
             t_end = p.t_start + p.capture * cfg.sequence_ms
-            ssel = sel & (times <= t_end + TOTAL_OFFSET * dt)
+            ssel = sel & (times <= t_end + self.total_offset * dt)
             snapshot = {
                 "input_neurons": p.inputs[0], "input_times": p.inputs[1],
                 "readout_times": times[ssel], "readout_signal": data[ssel, 0, :].copy(),
@@ -708,7 +735,7 @@ class TutorialNetwork:
             }
             if spike_data is not None:
                 st, ss = spike_data
-                m = (st > p.t_start) & (st <= t_end + TOTAL_OFFSET * dt)
+                m = (st > p.t_start) & (st <= t_end + self.total_offset * dt)
                 snapshot["rec_times"], snapshot["rec_senders"] = st[m], ss[m]
         return GroupResult(p.index, p.phase, p.t_start, p.labels, pred, losses, wmean, p.wall_s, rec_spikes,
                            p.eta, snapshot)

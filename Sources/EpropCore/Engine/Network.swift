@@ -503,16 +503,16 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
-        for recurrent in recurrentPopulations where recurrent.partEvents.count != (threads > 1 ? threads : 0) {
-            recurrent.configureParts(threads)
+        for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
+            recurrent.configureParts(pool?.chunks ?? 1)
         }
         for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
             let baseline = projections.compactMap { $0 as? BsshslmProjection }.filter { $0.targetPopulation == id }
-            let ask: () -> Int = {
+            let ask: (Int) -> Int = { t in
                 min(incoming.reduce(Int.max) { min($0, $1.oldestPendingEntry()) },
-                    baseline.reduce(Int.max) { min($0, $1.oldestPendingEntry()) })
+                    baseline.reduce(Int.max) { min($0, $1.oldestPendingEntry(now: t)) })
             }
             if let recurrent = population as? RecurrentPopulation {
                 recurrent.history.oldestNeeded = ask

@@ -1,20 +1,22 @@
 extension Network {
     /// One simulation step t, in the order of spec §1.3 (every step is one min-delay slice).
-    /// Parallel parts own disjoint ranges of target neurons, so every sum into a neuron and
-    /// every synapse sees the same operations in the same order for any number of threads.
+    /// Parallel chunks own disjoint ranges of target neurons (the same fractions of every
+    /// projection's and population's targets), so every sum into a neuron and every synapse
+    /// sees the same operations in the same order for any number of threads and whichever
+    /// thread runs a chunk.
     func step(_ t: Int) {
-        let parts = threads
+        let parts = pool?.chunks ?? 1
         // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
         // source share is planned once, in order of source population (so inputs into a
         // neuron add up in increasing source id, as in NEST).
         for projection in deliveryOrder {
             projection.planEvents(populations[projection.sourcePopulation].events, stamp: t)
         }
-        run { part in
+        run { part, thread in
             // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
             // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
             for feedback in learningSignals {
-                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: part)
+                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
             }
             // Phase 2: each synapse computes its gradient and weight update, then transmits
             // the new weight (§8.2).
@@ -24,14 +26,14 @@ extension Network {
         }
 
         // Phase 3: every neuron updates for step t and emits its events (stamp t + 1).
-        if parts == 1 {
+        if pool == nil {
             for population in populations { population.update(step: t) }
         } else {
             for population in populations {
                 if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
             }
             let recurrent = recurrentPopulations   // a stored array: no allocation per step
-            run { part in
+            run { part, _ in
                 for population in recurrent {
                     population.update(step: t, neurons: slice(population.size, part: part, of: parts),
                                       events: population.partEvents[part])
@@ -44,7 +46,7 @@ extension Network {
     }
 
     @inline(__always)
-    private func run(_ body: (Int) -> Void) {
-        if let pool { pool.run(body) } else { body(0) }
+    private func run(_ body: (_ chunk: Int, _ thread: Int) -> Void) {
+        if let pool { pool.run(body) } else { body(0, 0) }
     }
 }

@@ -341,14 +341,14 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         }
     }
 
-    /// Per-part event lists for parallel updates (empty for one part).
+    /// Per-chunk event lists for parallel updates (empty without worker threads).
     var partEvents: [EventList] = []
 
     func configureParts(_ parts: Int) {
         partEvents = parts > 1 ? (0..<parts).map { EventList(capacity: slice(size, part: $0, of: parts).count) } : []
     }
 
-    /// After a parallel update: the parts' events, in increasing neuron id, become the step's events.
+    /// After a parallel update: the chunks' events, in increasing neuron id, become the step's events.
     func endStep(_ t: Int) {
         for list in partEvents {
             for e in 0..<list.count { events.append(Int(list.ids[e]), list.multiplicity[e]) }

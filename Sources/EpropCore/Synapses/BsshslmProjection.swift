@@ -197,11 +197,18 @@ final class BsshslmProjection: Projection, WorkCounting {
     }
 
     /// Oldest history entry a pending interval still needs (its trigger, or the entry
-    /// holding its regularisation), `Int.max` if none.
-    func oldestPendingEntry() -> Int {
+    /// holding its regularisation), `Int.max` if none; no event stamped before `now` is
+    /// still to come. A source whose last event was a flush that closed its interval (no
+    /// ISIs collected since) needs nothing once `now` is past its interval's end: its next
+    /// event is then a spike after a flush (trigger and t_prev restart at that spike) stamped
+    /// after the end, which updates without a gradient, or another flush, which is ignored
+    /// (spec 10.3). Without this a source silent after its flush would hold the ring from
+    /// that flush on for as long as it stays silent (NEST drops its mark then).
+    func oldestPendingEntry(now: Int) -> Int {
         var oldest = Int.max
         let offset = shift + interval - 1
         for s in 0..<tTrigger.count where tTrigger[s] > 0 {
+            if prevWasFlush[s] && isis[s].isEmpty && now > tNextUpdate[s] + shift { continue }
             oldest = min(oldest, tTrigger[s], tPrevUpdate[s] + offset)
         }
         return oldest

@@ -20,9 +20,10 @@ public final class EpropHistory {
     /// Oldest entry kept (inclusive) and one past the newest.
     public private(set) var firstStep = 0
     public private(set) var endStep = 0
-    /// Oldest entry any pending synapse interval still needs (`Int.max` if none); set by
-    /// the network to ask the incoming projections.
-    var oldestNeeded: () -> Int = { Int.max }
+    /// Oldest entry any pending synapse interval still needs (`Int.max` if none), asked
+    /// when entry `t` is about to be written (no event stamped before `t` is still to come);
+    /// set by the network to ask the incoming projections.
+    var oldestNeeded: (_ t: Int) -> Int = { _ in Int.max }
 
     public init(neurons: Int, channels: Int, initialCapacity: Int = 64) {
         self.neurons = neurons
@@ -56,7 +57,7 @@ public final class EpropHistory {
     /// the simulation cleanly instead of getting the process killed).
     func makeRoom(for t: Int) throws(EpropError) {
         guard t - firstStep + 1 > capacity else { return }
-        let keepFrom = min(oldestNeeded(), t - 3)
+        let keepFrom = min(oldestNeeded(t), t - 3)
         if keepFrom > firstStep { firstStep = min(keepFrom, t) }
         guard t - firstStep + 1 > capacity else { return }
         var newCapacity = capacity

@@ -105,7 +105,11 @@ def run_nest(config, groups, labels, etas, connections, recordables=("V_m", "rea
     gen_in = nest.Create("spike_generator", n_in)
     parrots = nest.Create("parrot_neuron", n_in)
     rec = nest.Create(config.model, n_rec, cl.recurrent_parameters(config))
-    out = nest.Create("eprop_readout", n_out, cl.readout_parameters(config))
+    # NEST's eprop_readout has no `loss` (mean squared error only; cross-entropy is ours).
+    if config.loss != "mean_squared_error":
+        raise SystemExit(f"NEST's eprop_readout supports only mean_squared_error, not {config.loss}")
+    readout = {k: v for k, v in cl.readout_parameters(config).items() if k != "loss"}
+    out = nest.Create("eprop_readout", n_out, readout)
     gen_target = nest.Create("step_rate_generator", n_out)
     gen_window = nest.Create("step_rate_generator")
     mm = nest.Create("multimeter", {"interval": dt, "record_from": list(recordables)})

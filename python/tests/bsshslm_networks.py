@@ -84,6 +84,15 @@ class FixtureNetwork:
             yield name, start, n
             start += n
 
+    def _pieces(self, c: dict):
+        """(pre population, its first group index, post population, its first group index,
+        mask of c's synapses between the two) for every pair of member populations."""
+        for pre, pre0, npre in self._members(c["pre"]):
+            for post, post0, npost in self._members(c["post"]):
+                sel = (c["pre_idx"] >= pre0) & (c["pre_idx"] < pre0 + npre) & (c["post_idx"] >= post0) & (c["post_idx"] < post0 + npost)
+                if sel.any():
+                    yield pre, pre0, post, post0, sel
+
     def _connect(self, c: dict) -> None:
         model = c["synapse_model"]
         if model == "static_synapse" and c["pre"] == self.fx["inputs"]["generator"]:
@@ -94,14 +103,10 @@ class FixtureNetwork:
             return   # receptor 1: cross-entropy normalisation, implicit in eprop
         if model == BASELINE_SYNAPSE and c["params"]:
             self.net.set_synapse_defaults(BASELINE_SYNAPSE, **c["params"])
-        for pre, pre0, npre in self._members(c["pre"]):
-            for post, post0, npost in self._members(c["post"]):
-                sel = (c["pre_idx"] >= pre0) & (c["pre_idx"] < pre0 + npre) & (c["post_idx"] >= post0) & (c["post_idx"] < post0 + npost)
-                if not sel.any():
-                    continue
-                self.projections[(c["name"], pre, post)] = self.net.connect(
-                    self.pops[pre], self.pops[post], model, c["weight"][sel],
-                    pre_ids=c["pre_idx"][sel] - pre0, post_ids=c["post_idx"][sel] - post0, delay=c["delay"])
+        for pre, pre0, post, post0, sel in self._pieces(c):
+            self.projections[(c["name"], pre, post)] = self.net.connect(
+                self.pops[pre], self.pops[post], model, c["weight"][sel],
+                pre_ids=c["pre_idx"][sel] - pre0, post_ids=c["post_idx"][sel] - post0, delay=c["delay"])
 
     def _targets(self, c: dict) -> None:
         fx = self.fx
@@ -169,15 +174,10 @@ class FixtureNetwork:
             out["wr_weights"] = self._weight_entries()
         for c in fx["connections"]:
             if c["synapse_model"] == BASELINE_SYNAPSE:
-                final = np.empty(c["n"])
-                for pre, pre0, npre in self._members(c["pre"]):
-                    for post, post0, npost in self._members(c["post"]):
-                        proj = self.projections.get((c["name"], pre, post))
-                        if proj is None:
-                            continue
-                        sel = (c["pre_idx"] >= pre0) & (c["pre_idx"] < pre0 + npre) & (c["post_idx"] >= post0) & (c["post_idx"] < post0 + npost)
-                        matrix = proj.weight_matrix()
-                        final[sel] = matrix[c["post_idx"][sel] - post0, c["pre_idx"][sel] - pre0]
+                final = np.full(c["n"], np.nan)
+                for pre, pre0, post, post0, sel in self._pieces(c):
+                    matrix = self.projections[(c["name"], pre, post)].weight_matrix()
+                    final[sel] = matrix[c["post_idx"][sel] - post0, c["pre_idx"][sel] - pre0]
                 out[f"conn_{c['name']}_weight_final"] = final
         task = fx.get("task") or {}
         if task.get("kind") in ("regression", "classification"):

@@ -146,6 +146,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Spins for about spinNanos, then yields the core between checks until `done`.
     /// With `sleepAfter`, returns false once that long has passed without `done`.
     @inline(__always)
+    @discardableResult
     private func wait(sleepAfter: Int = Int.max, _ done: () -> Bool) -> Bool {
         for _ in 0..<spinIterations {
             if done() { return true }

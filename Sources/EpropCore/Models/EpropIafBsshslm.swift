@@ -47,7 +47,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, pZ = self.pZ, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let cReg = self.cReg, fTarget = self.fTargetPerStep
-        let current = self.current, history = self.history, lastEvent = self.lastEvent, flushSteps = self.flushSteps
+        let current = self.current, history = self.history
         let intervalSteps = Double(interval)
         for j in neurons {
             if resetNow {
@@ -72,15 +72,8 @@ extension RecurrentPopulation {
             if spiked {
                 spikeCount[j] += 1
                 r[j] = Int32(nRef[j])
-                list.append(j, 1)
-                lastEvent[j] = t
-            } else {
-                let flush = flushSteps[j]
-                if lastEvent[j] > 0 && flush >= 0 && Double(t - lastEvent[j]) >= flush {
-                    list.append(j, 0)
-                    lastEvent[j] = t
-                }
             }
+            emitEvent(j, t, spiked: spiked, events: list)
             z[j] = spiked ? 1 : 0
             v[j] = vj
             psi[j] = psiValue

@@ -375,10 +375,10 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         return true
     }
 
-    /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate
-    /// regularisation (§7.3) and history entry t (ψ, L = 0, reg).
+    /// Neuron j's event of step t, either family: its spike, or a flush event when it has been
+    /// silent for flush_event_send_interval since its last event (§7.6).
     @inline(__always)
-    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList) {
+    func emitEvent(_ j: Int, _ t: Int, spiked: Bool, events: EventList) {
         if spiked {
             events.append(j, 1)
             lastEvent[j] = t
@@ -389,6 +389,13 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
                 lastEvent[j] = t
             }
         }
+    }
+
+    /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate
+    /// regularisation (§7.3) and history entry t (ψ, L = 0, reg).
+    @inline(__always)
+    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList) {
+        emitEvent(j, t, spiked: spiked, events: events)
         let zj: Double = spiked ? 1 : 0
         z[j] = zj
         let kr = kappaReg[j]

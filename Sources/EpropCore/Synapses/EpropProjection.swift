@@ -521,8 +521,8 @@ public final class EpropProjection: Projection, WorkCounting {
         let adaptive = population.model.isAdaptive
         if !each && fields.zBar == nil && kappa.isUniform && kappaReg.isUniform
             && (!adaptive || (beta.isUniform && rho.isUniform)) {
-            // Four synapses at a time: their ē chains are independent, so SIMD lanes hide
-            // the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
+            // Four or eight synapses at a time: their ē chains are independent, so SIMD lanes
+            // hide the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             // Each synapse reads a run of its target's ring, at a new place for every synapse.
@@ -536,23 +536,33 @@ public final class EpropProjection: Projection, WorkCounting {
             // whole runs one group ahead. A ring that fits in the core's cache is not
             // prefetched (that costs ≈ 4 % on the sine-wave network).
             let prefetchRuns = history.bytes > 1 << 21
-            while first + 4 <= rows.upperBound {
-                let group = prefetchRuns && first + 12 <= rows.upperBound ? first + 8 : -1
+            // Eight synapses per group where nothing is prefetched: two independent 4-lane
+            // chains per ē overlap their latency. With prefetching (or ε) eight lanes need more
+            // registers than SSE2 has and their spills cost more than the overlap gains, so
+            // those rows go four at a time (measured: N-MNIST −5 %, 10k and 100k no gain).
+            let upper = rows.upperBound
+            if !prefetchRuns && !adaptive {
+                while first + 8 <= upper {
+                    let g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                                       kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
+                                       rho: 0, prefetchGroup: -1)
+                    finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                           transmit: transmit)
+                    first += 8
+                }
+            }
+            while first + 4 <= upper {
+                let group = prefetchRuns && first + 12 <= upper ? first + 8 : -1
                 // Two inlined copies with `adaptive` a constant: the plain one keeps ε, β, ρ
                 // out of the registers of its loop.
                 let g = adaptive
-                    ? accumulateFour(first, event, S.self, gradientIn, history: history, kappa: k, kappaReg: kr,
-                                     kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta[0], rho: rho[0],
-                                     prefetchGroup: group)
-                    : accumulateFour(first, event, S.self, gradientIn, history: history, kappa: k, kappaReg: kr,
-                                     kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0, rho: 0,
-                                     prefetchGroup: group)
-                for lane in 0..<4 {
-                    let syn = first + lane
-                    if finalCall { optimize(syn, g[lane], event, fields) }
-                    gradientOut?[syn] = g[lane]
-                    if transmit { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
-                }
+                    ? accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                                 kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta[0],
+                                 rho: rho[0], prefetchGroup: group)
+                    : accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                                 kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0, rho: 0,
+                                 prefetchGroup: group)
+                finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
                 first += 4
             }
         }
@@ -613,69 +623,84 @@ public final class EpropProjection: Projection, WorkCounting {
         }
     }
 
-    /// ē, ē_reg of synapses first ..< first + 4 over the interval's n entries (accumulate
-    /// mode, uniform non-adaptive targets), with the decay applied if due, and their summed
-    /// gradient g, continued from `gradientIn`. With `prefetchGroup` ≥ 0, iteration i also
-    /// prefetches entry i of the runs of synapses prefetchGroup ..< prefetchGroup + 4 (same event).
+    /// The accumulate-mode optimizer call (at a spike), the kept g (at a flush) and the
+    /// transmission of the synapses first ..< first + lanes after `accumulate`.
     @inline(__always)
-    private func accumulateFour<S: SynapseScalar>(_ first: Int, _ event: PlannedEvent, _: S.Type,
-                                                  _ gradientIn: UnsafeMutablePointer<Double>?, history: EpropHistory,
-                                                  kappa: Double, kappaReg: Double, kappaDecay: Double, kappaRegDecay: Double,
-                                                  adaptive: Bool, beta: Double, rho: Double,
-                                                  prefetchGroup: Int) -> SIMD4<Double> {
+    private func finish<V: SIMD, S: SynapseScalar>(_ first: Int, lanes g: V, _ event: PlannedEvent, _ fields: Fields<S>,
+                                                   finalCall: Bool, gradientOut: UnsafeMutablePointer<Double>?,
+                                                   transmit: Bool) where V.Scalar == Double {
+        let tgt = connectivity.target, input = self.input
+        for lane in 0..<V.scalarCount {
+            let syn = first + lane
+            if finalCall { optimize(syn, g[lane], event, fields) }
+            gradientOut?[syn] = g[lane]
+            if transmit { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
+        }
+    }
+
+    /// ē, ē_reg of synapses first ..< first + V.scalarCount over the interval's n entries
+    /// (accumulate mode, uniform targets), with the decay applied if due, and their summed
+    /// gradient g, continued from `gradientIn`. Each lane does exactly the scalar operations.
+    /// With `prefetchGroup` ≥ 0, iteration i also prefetches entry i of the runs of the
+    /// synapses prefetchGroup ..< prefetchGroup + V.scalarCount (same event).
+    @inline(__always)
+    private func accumulate<V: SIMD, S: SynapseScalar>(_: V.Type, _ first: Int, _ event: PlannedEvent, _: S.Type,
+                                                       _ gradientIn: UnsafeMutablePointer<Double>?, history: EpropHistory,
+                                                       kappa: Double, kappaReg: Double, kappaDecay: Double,
+                                                       kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
+                                                       prefetchGroup: Int) -> V where V.Scalar == Double {
+        let lanes = V.scalarCount
         let begin = event.begin, n = event.n, decay = event.decay
         let tgt = connectivity.target
-        let r0 = history.ring(Int(tgt[first])), r1 = history.ring(Int(tgt[first + 1]))
-        let r2 = history.ring(Int(tgt[first + 2])), r3 = history.ring(Int(tgt[first + 3]))
         let mask = history.mask, zBarSeq = zBarSequence + event.sequence
         let oneMinusKappaReg = 1.0 - kappaReg
         // The columns are read from self (not hoisted) so their pointers need no register
         // across the loop below.
         let eBar = self.eBar.typed(S.self), eBarReg = self.eBarReg.typed(S.self)
-        var eb = SIMD4(S.load(eBar, first), S.load(eBar, first + 1), S.load(eBar, first + 2), S.load(eBar, first + 3))
-        var ebr = SIMD4(S.load(eBarReg, first), S.load(eBarReg, first + 1), S.load(eBarReg, first + 2),
-                        S.load(eBarReg, first + 3))
-        var g = SIMD4<Double>()
-        if let gradientIn { g = SIMD4(gradientIn[first], gradientIn[first + 1], gradientIn[first + 2], gradientIn[first + 3]) }
-        var eps = SIMD4<Double>()
         let epsilonStore = epsilon?.typed(S.self)
-        if adaptive, let epsilonStore {
-            eps = SIMD4(S.load(epsilonStore, first), S.load(epsilonStore, first + 1), S.load(epsilonStore, first + 2),
-                        S.load(epsilonStore, first + 3))
+        var eb = V(), ebr = V(), g = V(), eps = V()
+        for lane in 0..<lanes {
+            eb[lane] = S.load(eBar, first + lane)
+            ebr[lane] = S.load(eBarReg, first + lane)
+            if let gradientIn { g[lane] = gradientIn[first + lane] }
+            if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, first + lane) }
         }
         let pf = prefetchGroup >= 0
-        let q0 = pf ? history.ring(Int(tgt[prefetchGroup])) : r0, q1 = pf ? history.ring(Int(tgt[prefetchGroup + 1])) : r1
-        let q2 = pf ? history.ring(Int(tgt[prefetchGroup + 2])) : r2, q3 = pf ? history.ring(Int(tgt[prefetchGroup + 3])) : r3
-        for i in 0..<n {
-            let offset = ((begin + i) & mask) &* 3
-            let p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, p3 = r3 + offset
-            if pf {
-                prefetch(q0 + offset)
-                prefetch(q1 + offset)
-                prefetch(q2 + offset)
-                prefetch(q3 + offset)
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
+            // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
+            for lane in 0..<lanes {
+                rings[lane] = history.ring(Int(tgt[first + lane]))
+                rings[lanes + lane] = pf ? history.ring(Int(tgt[prefetchGroup + lane])) : rings[lane]
             }
-            let psi = SIMD4(p0[0], p1[0], p2[0], p3[0])
-            let learning = SIMD4(p0[1], p1[1], p2[1], p3[1])
-            let reg = SIMD4(p0[2], p1[2], p2[2], p3[2])
-            let e: SIMD4<Double>
-            if adaptive {
-                // e = ψ·(z̄ − β·ε), then ε = ρ·ε + e (spec §8.3), lane by lane.
-                e = psi * (zBarSeq[i] - beta * eps)
-                eps = rho * eps + e
-            } else {
-                e = psi * zBarSeq[i]
+            for i in 0..<n {
+                let offset = ((begin + i) & mask) &* 3
+                var psi = V(), learning = V(), reg = V()
+                for lane in 0..<lanes {
+                    let p = rings[lane] + offset
+                    if pf { prefetch(rings[lanes + lane] + offset) }
+                    psi[lane] = p[0]
+                    learning[lane] = p[1]
+                    reg[lane] = p[2]
+                }
+                let e: V
+                if adaptive {
+                    // e = ψ·(z̄ − β·ε), then ε = ρ·ε + e (spec §8.3), lane by lane.
+                    e = psi * (zBarSeq[i] - beta * eps)
+                    eps = rho * eps + e
+                } else {
+                    e = psi * zBarSeq[i]
+                }
+                eb = kappa * eb + e
+                ebr = kappaReg * ebr + oneMinusKappaReg * e
+                g = g + (learning * eb + reg * ebr)
             }
-            eb = kappa * eb + e
-            ebr = kappaReg * ebr + oneMinusKappaReg * e
-            g = g + (learning * eb + reg * ebr)
         }
         if decay > 0 {
             eb = eb * kappaDecay
             ebr = ebr * kappaRegDecay
             if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
-        for lane in 0..<4 {
+        for lane in 0..<lanes {
             S.store(eBar, first + lane, eb[lane])
             S.store(eBarReg, first + lane, ebr[lane])
             if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }

@@ -32,3 +32,55 @@ def test_thread_count_validation():
         eprop.Network(threads=1000)
     net.threads = 1
     assert net.threads == 1
+
+
+def _mixed_network(threads, model, optimizer, each_step, precision, tau_spread, flush_ms):
+    """A sparse network with every path of the kernel: rows of many lengths (full groups of
+    8 and 4, 1–3 synapse tails), first events, flush events, cutoffs, Adam, adaptive targets,
+    per-synapse z̄ (τ_m differing across targets), readouts and single precision."""
+    rng = np.random.default_rng(7)
+    net = eprop.Network(threads=threads, synapse_precision=precision)
+    n_in, n_rec, n_out = 40, 61, 3
+    inp = net.add_population("input", n_in)
+    tau = 20.0 + tau_spread * rng.random(n_rec)
+    rec = net.add_population(model, n_rec, C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.03, t_ref=0.0, c_reg=50.0,
+                             eprop_isi_trace_cutoff=30.0, flush_event_send_interval=flush_ms)
+    if tau_spread:
+        rec.set(tau_m=tau)
+    out = net.add_population("eprop_readout", n_out, C_m=1.0, E_L=0.0, V_m=0.0)
+    net.set_optimizer(type=optimizer, eta=1e-3, optimize_each_step=each_step)
+    pre = rng.integers(0, n_in, 900)
+    post = rng.integers(0, n_rec, 900)
+    net.connect(inp, rec, "eprop_synapse", pre_ids=pre, post_ids=post, weights=rng.normal(0.02, 0.01, 900))
+    net.connect(rec, rec, "eprop_synapse", rule="pairwise_bernoulli", p=0.3, allow_autapses=False,
+                weights=("normal", -0.002, 0.004), seed=3)
+    net.connect(rec, out, "eprop_synapse", weights=rng.normal(0, 0.05, (n_out, n_rec)))
+    net.connect(out, rec, "eprop_learning_signal_connection", weights=rng.normal(0, 0.3, (n_rec, n_out)))
+    ids = rng.integers(0, n_in, 1500)
+    inp.set_spike_times(ids, np.sort(rng.uniform(1, 299, 1500)).round())
+    t = np.arange(1.0, 300.0, 10.0)
+    out.set_target(t, np.sin(t[None, :] / 40.0 + np.arange(n_out)[:, None]) * 0.5)
+    out.set_learning_window([1.0], [1.0])
+    trace = net.record_state(out, ["readout_signal"])
+    plastic = [p for p in net.projections if p.synapse_model == "eprop_synapse"]
+    initial = [p.weights.copy() for p in plastic]
+    net.simulate(300.0)
+    _, data = trace.get()
+    final = [p.weights.copy() for p in plastic]
+    assert all(not np.array_equal(a, b) for a, b in zip(initial, final))   # every projection learned
+    return final + [data, net.counters()["spikes"]]
+
+
+@pytest.mark.parametrize("model,optimizer,each_step,precision,tau_spread,flush_ms", [
+    ("eprop_iaf", "adam", False, "double", 0.0, 40.0),
+    ("eprop_iaf", "gradient_descent", False, "single", 0.0, 40.0),
+    ("eprop_iaf_adapt", "adam", False, "double", 0.0, 40.0),
+    ("eprop_iaf", "adam", False, "double", 10.0, 40.0),
+    ("eprop_iaf", "adam", True, "double", 0.0, 40.0),
+])
+def test_mixed_network_identical_for_1_2_3_threads(model, optimizer, each_step, precision, tau_spread, flush_ms):
+    runs = [_mixed_network(t, model, optimizer, each_step, precision, tau_spread, flush_ms) for t in (1, 2, 3)]
+    assert runs[0][-1] > 500   # the recurrent neurons spike
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)

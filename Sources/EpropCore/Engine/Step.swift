@@ -11,17 +11,29 @@ extension Network {
         // neuron add up in increasing source id, as in NEST).
         for projection in deliveryOrder {
             projection.planEvents(populations[projection.sourcePopulation].events, stamp: t)
+            if pool != nil { projection.partition(parts: parts) }
         }
-        run { part, thread in
-            // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
-            // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
-            for feedback in learningSignals {
-                feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
+        // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
+        // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
+        // Phase 2: each synapse computes its gradient and weight update, then transmits
+        // the new weight (§8.2).
+        if pool == nil {
+            for feedback in learningSignals { feedback.deliverLearningSignal(step: t, targets: 0..<feedback.targetCount, part: 0) }
+            for projection in deliveryOrder { projection.integrate(targets: 0..<projection.targetCount) }
+        } else {
+            // With threads, phase 2 runs as shares of the synapses (A), then by target (B):
+            // chunks of targets would cut every row, and two threads writing the halves of
+            // one cache line cost more than they gain.
+            run { part, thread in
+                for feedback in learningSignals {
+                    feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
+                }
             }
-            // Phase 2: each synapse computes its gradient and weight update, then transmits
-            // the new weight (§8.2).
-            for projection in deliveryOrder {
-                projection.integrate(targets: slice(projection.targetCount, part: part, of: parts))
+            run { part, _ in
+                for projection in deliveryOrder { projection.integrateSynapses(part: part) }
+            }
+            run { part, _ in
+                for projection in deliveryOrder { projection.transmit(targets: slice(projection.targetCount, part: part, of: parts)) }
             }
         }
 

@@ -316,6 +316,7 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     private func startPlanning() {
+        repeatedSource = false
         pending.recycle()   // blocks of the previous round's spikes were read by now
         planned.removeAll(keepingCapacity: true)
         sequenceCount = 0
@@ -328,6 +329,7 @@ public final class EpropProjection: Projection, WorkCounting {
     private func planEvent(source s: Int, stamp ts: Int, flush: Bool, automatic: Bool = false,
                            tally: inout EventTally) {
         let previous = tPrev[s]
+        if previous == ts { repeatedSource = true }
         if !automatic {
             // NEST's bookkeeping sees the previous event NEST would have seen.
             if !bookkept.isEmpty, let tracked = bookkept[s] {
@@ -481,6 +483,7 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(targets: Range<Int>, _ fields: Fields<S>) {
         let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
+        let kernelTargets = KernelTargets(target)
         let tgt = connectivity.target
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
@@ -495,30 +498,139 @@ public final class EpropProjection: Projection, WorkCounting {
                         }
                         continue
                     }
-                    switch target {
-                    case .recurrent(let population): integrate(event, rows: rows, recurrent: population, fields)
-                    case .readout(let population): integrate(event, rows: rows, readout: population, fields)
+                    if recurrentTarget {
+                        integrate(event, rows: rows, recurrent: kernelTargets, fields, transmitting: true)
+                    } else {
+                        integrate(event, rows: rows, readout: kernelTargets, fields, transmitting: true)
                     }
                 }
             }
         }
     }
 
-    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: RecurrentPopulation,
-                                             _ fields: Fields<S>) {
+    // MARK: Parallel integration in two phases (threads)
+
+    /// Where each parallel share of the planned synapses begins: share p runs from
+    /// (event shareStart[2p], synapse shareStart[2p + 1]) to where share p + 1 begins.
+    /// Empty when the step's events cannot be shared out (then phase B integrates by target).
+    private var shareStart: [Int] = []
+    /// Whether a source has more than one event this step (a spike of multiplicity > 1):
+    /// each of its events then transmits the weight its own update left, and its row's
+    /// updates must run in event order, so the step integrates by target instead.
+    private var repeatedSource = false
+
+    /// Splits the planned events' synapses into `parts` contiguous shares of about equal work
+    /// (row length × (entries + 4) per event), each split at a multiple of a cache line's
+    /// synapses. Splitting by target instead (as `integrate(targets:)` does) cuts every row
+    /// in the middle, and two threads writing both halves of the same lines of ē, ē_reg, w,
+    /// m and v at the same moment cost N-MNIST more than the second thread gained.
+    public func partition(parts: Int) {
+        shareStart.removeAll(keepingCapacity: true)
+        guard !repeatedSource else { return }
+        shareStart.append(0)
+        shareStart.append(0)
+        let line = 64 / precision.fieldBytes
+        connectivity.rowStart.withUnsafeBufferPointer { rowStart in
+            var total = 0
+            for event in planned where event.integrates {
+                total &+= (rowStart[event.source + 1] - rowStart[event.source]) &* (event.n &+ 4)
+            }
+            var done = 0, part = 1
+            for (index, event) in planned.enumerated() where event.integrates && part < parts {
+                let start = rowStart[event.source], end = rowStart[event.source + 1], cost = event.n &+ 4
+                let work = (end - start) &* cost
+                while part < parts && done + work > total * part / parts {
+                    let into = max(0, total * part / parts - done)
+                    let split = (start + (into + cost - 1) / cost + line - 1) / line * line
+                    guard split < end else { break }   // the share ends with this row
+                    shareStart.append(index)
+                    shareStart.append(split)
+                    part += 1
+                }
+                done += work
+            }
+            while part <= parts {
+                shareStart.append(planned.count)
+                shareStart.append(0)
+                part += 1
+            }
+        }
+    }
+
+    /// Phase A of share `part`: every synapse's gradient and weight update, no transmission.
+    public func integrateSynapses(part: Int) {
+        guard !planned.isEmpty, 2 * part + 3 < shareStart.count else { return }
+        switch precision {
+        case .double: integrateSynapses(part: part, Fields<Double>(self))
+        case .single: integrateSynapses(part: part, Fields<Float>(self))
+        }
+    }
+
+    private func integrateSynapses<S: SynapseScalar>(part: Int, _ fields: Fields<S>) {
+        let firstEvent = shareStart[2 * part], firstSynapse = shareStart[2 * part + 1]
+        let lastEvent = shareStart[2 * part + 2], endSynapse = shareStart[2 * part + 3]
+        guard firstEvent < planned.count else { return }
+        let kernelTargets = KernelTargets(target)
+        connectivity.rowStart.withUnsafeBufferPointer { rowStart in
+            planned.withUnsafeBufferPointer { events in
+                for index in firstEvent...min(lastEvent, events.count - 1) {
+                    let event = events[index]
+                    guard event.integrates else { continue }
+                    var lower = rowStart[event.source], upper = rowStart[event.source + 1]
+                    if index == firstEvent { lower = max(lower, firstSynapse) }
+                    if index == lastEvent { upper = min(upper, endSynapse) }
+                    guard lower < upper else { continue }
+                    if recurrentTarget {
+                        integrate(event, rows: lower..<upper, recurrent: kernelTargets, fields, transmitting: false)
+                    } else {
+                        integrate(event, rows: lower..<upper, readout: kernelTargets, fields, transmitting: false)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Phase B: the planned spikes, with the weights phase A left, into the targets in
+    /// `targets`, in the order `integrate(targets:)` adds them (events in order, rows in
+    /// storage order), so every sum is bit-identical.
+    public func transmit(targets: Range<Int>) {
+        guard !planned.isEmpty, !targets.isEmpty else { return }
+        guard !shareStart.isEmpty else { return integrate(targets: targets) }
+        switch precision {
+        case .double: transmit(targets: targets, Double.self)
+        case .single: transmit(targets: targets, Float.self)
+        }
+    }
+
+    private func transmit<S: SynapseScalar>(targets: Range<Int>, _: S.Type) {
+        let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
+        let tgt = connectivity.target, input = self.input, w = weights.typed(S.self)
+        connectivity.rowStart.withUnsafeBufferPointer { rowStart in
+            planned.withUnsafeBufferPointer { events in
+                for event in events where !event.flush {
+                    let rows = whole ? rowStart[event.source]..<rowStart[event.source + 1]
+                        : connectivity.synapses(of: event.source, into: targets)
+                    for syn in rows { input[Int(tgt[syn])] += S.load(w, syn) }
+                }
+            }
+        }
+    }
+
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
+                                             _ fields: Fields<S>, transmitting: Bool) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
         let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
-        let history = population.history
+        let history = population
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "e-prop history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
         let config = optimizer
-        let each = config.eachStep, transmit = !flush
-        let finalCall = !each && transmit
+        let each = config.eachStep, transmit = !flush && transmitting
+        let finalCall = !each && !flush
         let tgt = connectivity.target, input = self.input
         let (gradientIn, gradientOut) = fields.gradients(event)
         var first = rows.lowerBound
-        let adaptive = population.model.isAdaptive
+        let adaptive = population.adaptive
         if !each && fields.zBar == nil && kappa.isUniform && kappaReg.isUniform
             && (!adaptive || (beta.isUniform && rho.isUniform)) {
             // Four or eight synapses at a time: their ē chains are independent, so SIMD lanes
@@ -535,7 +647,7 @@ public final class EpropProjection: Projection, WorkCounting {
             // Measured at 100k: 14.4–17.5 → 11.7–12.8 s per simulated s against the burst of
             // whole runs one group ahead. A ring that fits in the core's cache is not
             // prefetched (that costs ≈ 4 % on the sine-wave network).
-            let prefetchRuns = history.bytes > 1 << 21
+            let prefetchRuns = history.ringBytes > 1 << 21
             // Eight synapses per group where nothing is prefetched: two independent 4-lane
             // chains per ē overlap their latency. With prefetching (or ε) eight lanes need more
             // registers than SSE2 has and their spills cost more than the overlap gains, so
@@ -564,6 +676,22 @@ public final class EpropProjection: Projection, WorkCounting {
                                  prefetchGroup: group)
                 finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
                 first += 4
+            }
+            if first < upper {
+                // The last 1–3 synapses as one 4-lane group whose spare lanes repeat the last
+                // synapse and are discarded: the scalar loop costs ≈ 4× per synapse, and with
+                // rows cut at chunk borders (threads) every chunk has such a tail.
+                let valid = upper - first
+                let g = adaptive
+                    ? accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                 kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true,
+                                 beta: beta[0], rho: rho[0], prefetchGroup: -1)
+                    : accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                 kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                                 beta: 0, rho: 0, prefetchGroup: -1)
+                finish(first, lanes: g, valid: valid, event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                       transmit: transmit)
+                first = upper
             }
         }
         let mask = history.mask
@@ -624,13 +752,14 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     /// The accumulate-mode optimizer call (at a spike), the kept g (at a flush) and the
-    /// transmission of the synapses first ..< first + lanes after `accumulate`.
+    /// transmission of the synapses first ..< first + valid after `accumulate`.
     @inline(__always)
-    private func finish<V: SIMD, S: SynapseScalar>(_ first: Int, lanes g: V, _ event: PlannedEvent, _ fields: Fields<S>,
-                                                   finalCall: Bool, gradientOut: UnsafeMutablePointer<Double>?,
+    private func finish<V: SIMD, S: SynapseScalar>(_ first: Int, lanes g: V, valid: Int = V.scalarCount, _ event: PlannedEvent,
+                                                   _ fields: Fields<S>, finalCall: Bool,
+                                                   gradientOut: UnsafeMutablePointer<Double>?,
                                                    transmit: Bool) where V.Scalar == Double {
         let tgt = connectivity.target, input = self.input
-        for lane in 0..<V.scalarCount {
+        for lane in 0..<valid {
             let syn = first + lane
             if finalCall { optimize(syn, g[lane], event, fields) }
             gradientOut?[syn] = g[lane]
@@ -638,14 +767,16 @@ public final class EpropProjection: Projection, WorkCounting {
         }
     }
 
-    /// ē, ē_reg of synapses first ..< first + V.scalarCount over the interval's n entries
+    /// ē, ē_reg of synapses first ..< first + valid (valid ≤ V.scalarCount; spare lanes
+    /// compute a copy of the last synapse, never stored) over the interval's n entries
     /// (accumulate mode, uniform targets), with the decay applied if due, and their summed
     /// gradient g, continued from `gradientIn`. Each lane does exactly the scalar operations.
     /// With `prefetchGroup` ≥ 0, iteration i also prefetches entry i of the runs of the
     /// synapses prefetchGroup ..< prefetchGroup + V.scalarCount (same event).
     @inline(__always)
-    private func accumulate<V: SIMD, S: SynapseScalar>(_: V.Type, _ first: Int, _ event: PlannedEvent, _: S.Type,
-                                                       _ gradientIn: UnsafeMutablePointer<Double>?, history: EpropHistory,
+    private func accumulate<V: SIMD, S: SynapseScalar>(_: V.Type, _ first: Int, valid: Int = V.scalarCount,
+                                                       _ event: PlannedEvent, _: S.Type,
+                                                       _ gradientIn: UnsafeMutablePointer<Double>?, history: KernelTargets,
                                                        kappa: Double, kappaReg: Double, kappaDecay: Double,
                                                        kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
                                                        prefetchGroup: Int) -> V where V.Scalar == Double {
@@ -660,16 +791,17 @@ public final class EpropProjection: Projection, WorkCounting {
         let epsilonStore = epsilon?.typed(S.self)
         var eb = V(), ebr = V(), g = V(), eps = V()
         for lane in 0..<lanes {
-            eb[lane] = S.load(eBar, first + lane)
-            ebr[lane] = S.load(eBarReg, first + lane)
-            if let gradientIn { g[lane] = gradientIn[first + lane] }
-            if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, first + lane) }
+            let syn = first + min(lane, valid - 1)   // spare lanes repeat the last synapse
+            eb[lane] = S.load(eBar, syn)
+            ebr[lane] = S.load(eBarReg, syn)
+            if let gradientIn { g[lane] = gradientIn[syn] }
+            if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, syn) }
         }
         let pf = prefetchGroup >= 0
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
             for lane in 0..<lanes {
-                rings[lane] = history.ring(Int(tgt[first + lane]))
+                rings[lane] = history.ring(Int(tgt[first + min(lane, valid - 1)]))
                 rings[lanes + lane] = pf ? history.ring(Int(tgt[prefetchGroup + lane])) : rings[lane]
             }
             for i in 0..<n {
@@ -700,7 +832,7 @@ public final class EpropProjection: Projection, WorkCounting {
             ebr = ebr * kappaRegDecay
             if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
-        for lane in 0..<lanes {
+        for lane in 0..<valid {
             S.store(eBar, first + lane, eb[lane])
             S.store(eBarReg, first + lane, ebr[lane])
             if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }
@@ -708,16 +840,16 @@ public final class EpropProjection: Projection, WorkCounting {
         return g
     }
 
-    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, readout population: ReadoutPopulation,
-                                             _ fields: Fields<S>) {
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, readout population: KernelTargets,
+                                             _ fields: Fields<S>, transmitting: Bool) {
         let alphaColumn = population.alpha
         let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
-        let history = population.history
+        let history = population
         precondition(n == 0 || (history.contains(begin) && history.contains(begin + n - 1)),
                      "readout history entries \(begin)..<\(begin + n) missing (window \(history.firstStep)..<\(history.endStep))")
         let mask = history.mask
-        let each = optimizer.eachStep, transmit = !flush
-        let finalCall = !each && transmit
+        let each = optimizer.eachStep, transmit = !flush && transmitting
+        let finalCall = !each && !flush
         let zBarSeq = zBarSequence + event.sequence, zSeq = zSequence + event.sequence
         let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
         let perSynapseZBar = fields.zBar
@@ -825,4 +957,44 @@ struct EventTally {
         self.updates &+= row &* updates
         self.iterations &+= row &* iterations
     }
+}
+
+/// What the gradient kernel reads of the target population: raw pointers and values,
+/// gathered once per integrate call. Reading them through the population object per event
+/// retains and releases objects both threads share, and those atomic counts on one cache
+/// line cost a second thread more than its share of the work.
+struct KernelTargets {
+    let data: UnsafeMutablePointer<Double>
+    let entryStride: Int, mask: Int, channels: Int
+    let firstStep: Int, endStep: Int
+    let ringBytes: Int
+    let alpha: Column, kappa: Column, kappaReg: Column, beta: Column, rho: Column
+    let adaptive: Bool
+
+    init(_ target: EpropProjection.Target) {
+        let history: EpropHistory
+        switch target {
+        case .recurrent(let p):
+            history = p.history
+            (alpha, kappa, kappaReg, beta, rho) = (p.alpha, p.kappa, p.kappaReg, p.beta, p.rho)
+            adaptive = p.model.isAdaptive
+        case .readout(let p):
+            history = p.history
+            alpha = p.alpha
+            (kappa, kappaReg, beta, rho) = (p.alpha, p.alpha, p.alpha, p.alpha)   // unused for readouts
+            adaptive = false
+        }
+        data = history.data
+        channels = history.channels
+        entryStride = history.capacity &* history.channels
+        mask = history.mask
+        firstStep = history.firstStep
+        endStep = history.endStep
+        ringBytes = history.bytes
+    }
+
+    /// Base of neuron j's ring.
+    @inline(__always) func ring(_ j: Int) -> UnsafeMutablePointer<Double> { data + j &* entryStride }
+
+    func contains(_ t: Int) -> Bool { t >= firstStep && t < endStep }
 }

@@ -16,10 +16,22 @@ public protocol Projection: AnyObject {
     /// Integrates the planned events into the synapses whose targets lie in `targets` and
     /// transmits them to those targets; disjoint ranges touch disjoint data (parallel).
     func integrate(targets: Range<Int>)
+    /// Parallel form of `integrate`, phase A: splits the planned events' synapses into
+    /// `parts` contiguous, cache-line aligned shares of about equal work (sequential).
+    func partition(parts: Int)
+    /// Phase A: gradients and weight updates of share `part` (no transmission).
+    func integrateSynapses(part: Int)
+    /// Phase B, after every share of phase A: transmits the planned spikes to the targets in
+    /// `targets` (and, for projections without phase A, integrates them as `integrate` does).
+    func transmit(targets: Range<Int>)
 }
 
 extension Projection {
     public var count: Int { connectivity.count }
+
+    func partition(parts: Int) {}
+    func integrateSynapses(part: Int) {}
+    func transmit(targets: Range<Int>) { integrate(targets: targets) }
 
     /// Processes the events of the source population stamped `stamp`, all targets at once.
     func deliver(_ events: EventList, stamp: Int) {

@@ -58,15 +58,11 @@ struct SynapseColumn {
     let raw: UnsafeMutableRawPointer
 
     init(count: Int, precision: SynapsePrecision) {
-        let n = max(count, 1)
-        switch precision {
-        case .double:
-            raw = UnsafeMutableRawPointer(allocateDoubles(n))
-        case .single:
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-            p.initialize(repeating: 0, count: n)
-            raw = UnsafeMutableRawPointer(p)
-        }
+        // Cache-line aligned, so that the parallel shares of a step (split at multiples of a
+        // line's synapses) never write the same line.
+        let bytes = max(count, 1) * precision.fieldBytes
+        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
     @inline(__always)

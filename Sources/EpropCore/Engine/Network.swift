@@ -23,6 +23,12 @@ public final class Network {
     public private(set) var threads = 1
     var pool: WorkerPool?
     var learningSignals: [LearningSignalProjection] = []
+    /// The learning-signal projections into each of `recurrentPopulations` (same order),
+    /// set by `prepare`.
+    var feedbackInto: [[LearningSignalProjection]] = []
+    /// The step whose learning signals (phase 1) were delivered at the end of the step
+    /// before, fused with the recurrent neurons' update (Step.swift); −1: none.
+    var learningSignalsDelivered = -1
     var recorders: [Recorder] = []
     /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
     public let counters = WorkCounters()
@@ -490,7 +496,11 @@ public final class Network {
                 held += history.bytes
             }
             counters.raise(.peakHistoryBytes, to: held)
-            step(currentStep)
+            // The next step's learning signals may be delivered at the end of this one only
+            // if nothing can happen in between: not after the last step of the call, and not
+            // where the progress callback may stop the simulation.
+            let nextFollows = i + 1 < steps && (progress == nil || (i + 1) % interval != 0)
+            step(currentStep, deliverNextLearningSignals: nextFollows)
             currentStep += 1
             if let progress, (i + 1) % interval == 0 || i + 1 == steps {
                 if !progress(i + 1, steps) && i + 1 < steps {
@@ -503,6 +513,8 @@ public final class Network {
     /// Derived constants for the clock, and the history windows' questions to the projections.
     func prepare() {
         for population in populations { population.prepare(clock) }
+        feedbackInto = recurrentPopulations.map { recurrent in learningSignals.filter { $0.recurrent === recurrent } }
+        learningSignalsDelivered = -1
         for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
             recurrent.configureParts(pool?.chunks ?? 1)
         }

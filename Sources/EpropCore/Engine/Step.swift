@@ -4,8 +4,15 @@ extension Network {
     /// projection's and population's targets), so every sum into a neuron and every synapse
     /// sees the same operations in the same order for any number of threads and whichever
     /// thread runs a chunk.
-    func step(_ t: Int) {
+    ///
+    /// With `deliverNextLearningSignals`, phase 1 of step t + 1 (the learning signals from the
+    /// readout errors of step t) runs at the end of step t, block by block right after the
+    /// recurrent neurons' update, while the history lines both write are in cache (and, with
+    /// threads, in the same parallel run). The same sums in the same order: the neuron
+    /// update reads no learning signal, and nothing runs between the two steps.
+    func step(_ t: Int, deliverNextLearningSignals fuse: Bool = false) {
         let parts = pool?.chunks ?? 1
+        let phase1Done = learningSignalsDelivered == t
         // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
         // source share is planned once, in order of source population (so inputs into a
         // neuron add up in increasing source id, as in NEST).
@@ -18,15 +25,19 @@ extension Network {
         // Phase 2: each synapse computes its gradient and weight update, then transmits
         // the new weight (§8.2).
         if pool == nil {
-            for feedback in learningSignals { feedback.deliverLearningSignal(step: t, targets: 0..<feedback.targetCount, part: 0) }
+            if !phase1Done {
+                for feedback in learningSignals { feedback.deliverLearningSignal(step: t, targets: 0..<feedback.targetCount, part: 0) }
+            }
             for projection in deliveryOrder { projection.integrate(targets: 0..<projection.targetCount) }
         } else {
             // With threads, phase 2 runs as shares of the synapses (A), then by target (B):
             // chunks of targets would cut every row, and two threads writing the halves of
             // one cache line cost more than they gain.
-            run { part, thread in
-                for feedback in learningSignals {
-                    feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
+            if !phase1Done {
+                run { part, thread in
+                    for feedback in learningSignals {
+                        feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
+                    }
                 }
             }
             run { part, _ in
@@ -37,24 +48,46 @@ extension Network {
             }
         }
 
-        // Phase 3: every neuron updates for step t and emits its events (stamp t + 1).
+        // Phase 3: every neuron updates for step t and emits its events (stamp t + 1). The
+        // other populations go first (their order against the recurrent ones does not
+        // matter): fused phase 1 of step t + 1 reads the readout errors of step t.
+        for population in populations {
+            if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
+        }
+        let recurrent = recurrentPopulations, feedback = feedbackInto   // stored arrays: no allocation per step
         if pool == nil {
-            for population in populations { population.update(step: t) }
-        } else {
-            for population in populations {
-                if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
+            for (index, population) in recurrent.enumerated() {
+                update(population, step: t, neurons: 0..<population.size, events: population.events,
+                       deliverNext: fuse ? feedback[index] : [], part: 0)
+                population.endSequentialStep(t)
             }
-            let recurrent = recurrentPopulations   // a stored array: no allocation per step
-            run { part, _ in
-                for population in recurrent {
-                    population.update(step: t, neurons: slice(population.size, part: part, of: parts),
-                                      events: population.partEvents[part])
+        } else {
+            run { part, thread in
+                for (index, population) in recurrent.enumerated() {
+                    update(population, step: t, neurons: slice(population.size, part: part, of: parts),
+                           events: population.partEvents[part], deliverNext: fuse ? feedback[index] : [], part: thread)
                 }
             }
             for population in recurrent { population.endStep(t) }
         }
+        learningSignalsDelivered = fuse ? t + 1 : -1
 
         for recorder in recorders { recorder.sample(step: t) }
+    }
+
+    /// The update of `neurons` for step t, followed block by block by the learning signals
+    /// of step t + 1 (`deliverNext`) into the same neurons.
+    @inline(__always)
+    private func update(_ population: RecurrentPopulation, step t: Int, neurons: Range<Int>, events: EventList,
+                        deliverNext: [LearningSignalProjection], part: Int) {
+        guard !deliverNext.isEmpty else { return population.update(step: t, neurons: neurons, events: events) }
+        var lower = neurons.lowerBound
+        while lower < neurons.upperBound {
+            let block = lower..<min(lower + 256, neurons.upperBound)
+            population.update(step: t, neurons: block, events: events)
+            for feedback in deliverNext { feedback.deliverLearningSignal(step: t + 1, targets: block, part: part) }
+            lower = block.upperBound
+        }
     }
 
     @inline(__always)

@@ -239,6 +239,9 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
             var t = lastStep - model.learningSignalLag
             if let books = bookkeeping[j] {
                 guard let held = books.lowerBound(t) else { return 0 }
+                // A newer entry gets its learning signal only in a later step (which may
+                // already have delivered it, fused with this step's update: Step.swift).
+                if held > t { return 0 }
                 t = held
             }
             return history.contains(t) ? history.entry(j, t)[1] : 0
@@ -301,6 +304,13 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     public func update(step t: Int) {
         beginStep(t)
         update(step: t, neurons: 0..<size, events: events)
+        countStep()
+        lastStep = t
+    }
+
+    /// The sequential end of step t after `update(step:neurons:events:)` wrote `events`
+    /// directly (one thread).
+    func endSequentialStep(_ t: Int) {
         countStep()
         lastStep = t
     }

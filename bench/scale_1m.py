@@ -2,7 +2,8 @@
 """eprop at scale: 1,000,000 ``eprop_iaf`` neurons, ≈ 1.1e8 plastic synapses, eprop only.
 
 The network is the sparse benchmark's (bench/sparse_vs_nest.py: same neuron parameters,
-weight scales, optimizer, cutoff and flush interval of 100 ms, ≈ 10 Hz), built with the
+weight scales, optimizer and cutoff, ≈ 10 Hz; no flush interval unless `--flush-interval`
+is given: eprop's automatic flushes bound the history, with the same results), built with the
 engine's own connection rules so that Python never holds a synapse-sized array:
 
 * 100 Poisson inputs (10 Hz, frozen spike times) → every recurrent neuron: 10 plastic
@@ -39,11 +40,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--precision", choices=("double", "single"), default="double")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--flush-interval", type=float, default=None,
+                    help="flush_event_send_interval in ms (default: none; eprop's automatic flushes bound the "
+                         "history, docs/memory); the NEST-side sparse benchmark uses 100")
     args = ap.parse_args()
 
     import eprop
 
     n, dt = args.neurons, sparse.DT
+    rec_params = dict(sparse.REC_PARAMS)
+    rec_params.pop("flush_event_send_interval")
+    if args.flush_interval is not None:
+        rec_params["flush_event_send_interval"] = args.flush_interval
     steps = int(round(args.duration / dt)) + 1
     n_plastic = n * (sparse.INDEGREE_IN + sparse.INDEGREE_REC) + sparse.N_OUT * sparse.OUT_FANIN
     estimate = eprop.estimate_memory(
@@ -51,7 +59,7 @@ def main() -> None:
         n_sources=sparse.N_IN + 2 * n, optimizer=sparse.OPTIMIZER["type"],
         optimize_each_step=sparse.OPTIMIZER["optimize_each_step"], batch_size=sparse.OPTIMIZER["batch_size"],
         cutoff_ms=sparse.REC_PARAMS["eprop_isi_trace_cutoff"],
-        flush_interval_ms=sparse.REC_PARAMS["flush_event_send_interval"], resolution_ms=dt,
+        flush_interval_ms=float("inf") if args.flush_interval is None else args.flush_interval, resolution_ms=dt,
         synapse_precision=args.precision)
 
     rng = np.random.default_rng(args.seed)
@@ -68,7 +76,7 @@ def main() -> None:
     t0 = time.perf_counter()
     net = eprop.Network(resolution=dt, threads=args.threads, synapse_precision=args.precision)
     inp = net.add_population("input", sparse.N_IN)
-    rec = net.add_population("eprop_iaf", n, **sparse.REC_PARAMS)
+    rec = net.add_population("eprop_iaf", n, **rec_params)
     out = net.add_population("eprop_readout", sparse.N_OUT, **sparse.OUT_PARAMS)
     opt = dict(sparse.OPTIMIZER)
     net.set_optimizer(type=opt.pop("type"), **opt)
@@ -101,7 +109,9 @@ def main() -> None:
 
     gib = 1024.0 ** 3
     print(f"eprop {eprop.version()}, {n:,} eprop_iaf, {n_plastic:,} plastic synapses, {args.threads} thread(s), "
-          f"precision {args.precision}, load average {os.getloadavg()[0]:.1f}")
+          f"precision {args.precision}, flush_event_send_interval "
+          f"{'none (automatic flushes)' if args.flush_interval is None else f'{args.flush_interval:g} ms'}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"  build {build_s:.1f} s, setup step {setup_s:.2f} s, simulate {args.duration:.0f} ms in {sim_s:.1f} s "
           f"= {sim_s / (args.duration / 1000.0):.1f} s per simulated s, rate {rate:.1f} Hz")
     print(f"  RSS +{(rss_build - rss_before) / gib:.2f} GiB after build "

@@ -20,6 +20,18 @@ def test_memory_report_and_estimate():
     assert eprop.estimate_memory(10**6, 10**8) > 3.6e9                   # 1e8 synapses at ≥ 36 B each
 
 
+def test_estimate_each_step_without_cutoff():
+    # No cutoff with a flush interval: the history spans at most two flush intervals
+    # (this used to overflow and crash). 1000 neurons × 128 slots × 24 B of history.
+    with_flush = eprop.estimate_memory(1000, 10**5, optimize_each_step=True, cutoff_ms=float("inf"),
+                                       flush_interval_ms=50.0)
+    assert with_flush == eprop.estimate_memory(1000, 10**5, optimize_each_step=True, cutoff_ms=50.0,
+                                               flush_interval_ms=50.0)
+    # Neither a cutoff nor flushes: nothing bounds the history, and the estimate says so.
+    unbounded = eprop.estimate_memory(1000, 10**5, optimize_each_step=True)
+    assert unbounded > 100 * with_flush
+
+
 def test_estimate_argument_errors():
     with pytest.raises(InvalidArgumentError, match="n_plastic"):
         eprop.estimate_memory(10, -1)

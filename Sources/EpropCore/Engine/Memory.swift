@@ -46,7 +46,10 @@ public enum MemoryModel {
     /// sources' intervals beyond it), or 256 steps without one, plus the check period.
     public static func historySteps(cutoffSteps: Int, flushSteps: Int, eachStep: Bool) -> Int {
         let automatic = cutoffSteps == Clock.never ? 256 : cutoffSteps + 2
-        let bound = eachStep ? min(flushSteps == Clock.never ? Int.max / 4 : flushSteps + cutoffSteps, Int.max / 4)
+        // Without a cutoff an interval ends at the next flush at the latest: then count the
+        // flush interval twice (conservative) rather than overflow.
+        let bound = eachStep ? (flushSteps == Clock.never ? Int.max / 4
+                                    : flushSteps.addingReportingOverflow(min(cutoffSteps, flushSteps)).partialValue)
                              : automatic + min(automatic / 4, 64)
         return min(bound, Int.max / 4)
     }

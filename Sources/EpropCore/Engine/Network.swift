@@ -481,6 +481,7 @@ public final class Network {
         }
         try prepareBaseline()
         prepare()
+        try sizeHistories()
         for recorder in recorders { recorder.reserve(steps: steps) }
         let interval = every > 0 ? every : max(steps, 1)
         let histories: [(EpropHistory, Int)] = populations.compactMap { population in
@@ -511,6 +512,22 @@ public final class Network {
     }
 
     /// Derived constants for the clock, and the history windows' questions to the projections.
+    /// Grows each large event-driven recurrent population's history ring (≥ 64 MiB) to the
+    /// size it would settle at during the run (`MemoryModel.historySteps`, what `estimate`
+    /// counts), before the first step rather than by doubling mid-run.
+    func sizeHistories() throws(EpropError) {
+        for p in recurrentPopulations where !p.model.isBaseline && p.flushSteps.isUniform && p.cutoffSteps != Clock.never {
+            let flush = Int(p.flushSteps[0])
+            let steps = MemoryModel.historySteps(cutoffSteps: p.cutoffSteps, flushSteps: flush < 0 ? Clock.never : flush,
+                                                 eachStep: optimizer.eachStep)
+            guard steps <= 1 << 12 else { continue }   // a long span: let the ring grow as needed
+            let slots = MemoryModel.historySlots(steps)
+            // Small rings grow cheaply, and short runs of them may never need the full span.
+            guard p.size * slots * p.history.channels * 8 >= 64 << 20 else { continue }
+            try p.history.reserve(slots: slots)
+        }
+    }
+
     func prepare() {
         for population in populations { population.prepare(clock) }
         feedbackInto = recurrentPopulations.map { recurrent in learningSignals.filter { $0.recurrent === recurrent } }

@@ -411,7 +411,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         let kr = kappaReg[j]
         fAv[j] = kr * fAv[j] + (1.0 - kr) * zj / dt
         // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
-        if j &+ 8 < size { prefetchForWrite(history.entry(j &+ 8, t)) }
+        if j &+ 32 < size { prefetchForWrite(history.entry(j &+ 32, t)) }
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0

@@ -80,9 +80,8 @@ final class StateRecorder: Recorder {
     func clear() { buffer.clear() }
     func sample(step t: Int) {
         buffer.steps.append(t)
-        for r in recordableIndices {
-            for j in neurons { buffer.values.append(population.recordable(r, j)) }
-        }
+        let recorded = population   // one strong reference per sample, not per value
+        for r in recordableIndices { recorded.appendRecordable(r, of: neurons, to: &buffer.values) }
     }
 }
 

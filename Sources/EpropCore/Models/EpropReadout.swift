@@ -183,6 +183,23 @@ public final class ReadoutPopulation: NeuronPopulation, WorkCounting {
         ["V_m", "readout_signal", "target_signal", "error_signal", "eprop_history_duration", "readout_signal_unnorm"]
     }
 
+    public func appendRecordable(_ index: Int, of neurons: [Int], to values: inout [Double]) {
+        let column: UnsafeMutablePointer<Double>
+        switch index {
+        case 0:
+            let eL = self.eL
+            for j in neurons { values.append(v[j] + eL[j]) }
+            return
+        case 1: column = readoutSignal
+        case 2: column = targetSignal
+        case 3: column = error
+        default:
+            for j in neurons { values.append(recordable(index, j)) }
+            return
+        }
+        for j in neurons { values.append(column[j]) }
+    }
+
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
         case 0: return v[j] + eL[j]

@@ -39,6 +39,9 @@ public protocol NeuronPopulation: AnyObject {
     var recordables: [String] { get }
     /// Value of recordable `index` of neuron `j` after the last update (absolute units).
     func recordable(_ index: Int, _ j: Int) -> Double
+    /// Appends recordable `index` of `neurons`, in order, to `values` (one recorder sample):
+    /// the same values as `recordable`, without a call per value.
+    func appendRecordable(_ index: Int, of neurons: [Int], to values: inout [Double])
     /// Computes the derived constants (propagators, step counts) for the clock.
     func prepare(_ clock: Clock)
     /// Updates every neuron for step `t` (spec §1.3, phase 3) and fills `events`.
@@ -52,6 +55,10 @@ public protocol NeuronPopulation: AnyObject {
 }
 
 extension NeuronPopulation {
+    public func appendRecordable(_ index: Int, of neurons: [Int], to values: inout [Double]) {
+        for j in neurons { values.append(recordable(index, j)) }
+    }
+
     func recordableIndex(_ name: String) throws(EpropError) -> Int {
         guard let i = recordables.firstIndex(of: name) else {
             throw .unknown("\(modelName) has no recordable \(name); recordables are "

@@ -229,6 +229,18 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
             : ["V_m", "surrogate_gradient", "learning_signal", "eprop_history_duration"]
     }
 
+    public func appendRecordable(_ index: Int, of neurons: [Int], to values: inout [Double]) {
+        switch index {
+        case 0:
+            let e = eLIndex, parameters = neuronParameters
+            for j in neurons { values.append(v[j] + parameters.value(e, j)) }
+        case 1:
+            for j in neurons { values.append(psi[j]) }
+        default:
+            for j in neurons { values.append(recordable(index, j)) }
+        }
+    }
+
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
         case 0: return v[j] + neuronParameters.value(eLIndex, j)
@@ -411,7 +423,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         let kr = kappaReg[j]
         fAv[j] = kr * fAv[j] + (1.0 - kr) * zj / dt
         // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
-        if j &+ 32 < size { prefetchForWrite(history.entry(j &+ 32, t)) }
+        if j &+ 8 < size { prefetchForWrite(history.entry(j &+ 8, t)) }
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0

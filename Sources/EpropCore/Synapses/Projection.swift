@@ -207,7 +207,7 @@ final class LearningSignalProjection: Projection, WorkCounting {
             let writes = start[targets.upperBound] - start[targets.lowerBound]
             counters.add(.learningSignalWrites, writes, part: part)
             counters.add(.synapseStateBytesTouched, writes * 16, part: part)
-            let ahead = 32
+            let ahead = 8
             for j in targets where start[j] < start[j + 1] {
                 if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }
                 let p = history.entry(j, entry)

@@ -284,7 +284,6 @@ public final class EpropProjection: Projection, WorkCounting {
         startPlanning()
         var tally = EventTally()
         for e in 0..<events.count {
-            if e + planAhead < events.count { prefetchSourceState(Int(events.ids[e + planAhead])) }
             let s = Int(events.ids[e])
             let mult = events.multiplicity[e]
             if mult == 0 {
@@ -296,25 +295,6 @@ public final class EpropProjection: Projection, WorkCounting {
         }
         if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp, tally: &tally) }
         count(tally)
-    }
-
-    /// Events ahead whose per-source state planning prefetches: with 10⁶ sources every
-    /// event's state is a cache miss in each of its ten columns (at 1M, 8.5 of 87 ms per step
-    /// were planning, on one thread).
-    private let planAhead = 6
-
-    @inline(__always)
-    private func prefetchSourceState(_ s: Int) {
-        tPrev.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        visiblePrevious.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        prevWasFlush.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        zBar.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        zBuffer.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        remaining.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        pendingDecay.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        sourceOptimizer.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        pending.slot.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
-        connectivity.rowStart.withUnsafeBufferPointer { prefetch($0.baseAddress! + s) }
     }
 
     /// Steps after which a silent source's pending interval is consumed by an automatic

@@ -89,16 +89,18 @@ public final class EpropProjection: Projection, WorkCounting {
     private var keepsFlushGradient = false
     private var accumulated = false
 
-    // Per source.
-    var tPrev: [Int]
+    // Per source, as raw buffers (allocated once, `sources` long): planning reads and writes
+    // about twenty of these per event, and as arrays stored on the class each write paid a
+    // uniqueness and an exclusivity check.
+    let tPrev: UnsafeMutablePointer<Int>
     /// Stamp of the source's previous event other than an automatic flush (what NEST sees).
-    var visiblePrevious: [Int]
-    var prevWasFlush: [Bool]
-    var zBar: [Double]
-    var zBuffer: [Double]
-    var remaining: [Int]
-    var pendingDecay: [Int]
-    var sourceOptimizer: [SourceOptimizerState]
+    let visiblePrevious: UnsafeMutablePointer<Int>
+    let prevWasFlush: UnsafeMutablePointer<Bool>
+    let zBar: UnsafeMutablePointer<Double>
+    let zBuffer: UnsafeMutablePointer<Double>
+    let remaining: UnsafeMutablePointer<Int>
+    let pendingDecay: UnsafeMutablePointer<Int>
+    let sourceOptimizer: UnsafeMutablePointer<SourceOptimizerState>
 
     // The events of the current step, planned, and their sequences (reused every step).
     var planned: [PlannedEvent] = []
@@ -150,20 +152,30 @@ public final class EpropProjection: Projection, WorkCounting {
         }
         let sources = connectivity.sources
         pending = PendingGradients(sources: sources)
-        tPrev = Array(repeating: 0, count: sources)
-        visiblePrevious = Array(repeating: 0, count: sources)
-        prevWasFlush = Array(repeating: false, count: sources)
-        zBar = Array(repeating: 0, count: sources)
-        zBuffer = Array(repeating: 0, count: sources)
-        remaining = Array(repeating: 0, count: sources)
-        pendingDecay = Array(repeating: 0, count: sources)
-        sourceOptimizer = Array(repeating: SourceOptimizerState(), count: sources)
+        func column<T>(_ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(sources, 1))
+            p.initialize(repeating: value, count: max(sources, 1))
+            return p
+        }
+        tPrev = column(0)
+        visiblePrevious = column(0)
+        prevWasFlush = column(false)
+        zBar = column(0.0)
+        zBuffer = column(0.0)
+        remaining = column(0)
+        pendingDecay = column(0)
+        sourceOptimizer = column(SourceOptimizerState())
         zBarSequence = allocateDoubles(sequenceCapacity)
         zSequence = allocateDoubles(sequenceCapacity)
     }
 
     deinit {
         for c in [weights, eBar, eBarReg] { c.free() }
+        for p in [tPrev, visiblePrevious, remaining, pendingDecay] { p.deallocate() }
+        prevWasFlush.deallocate()
+        zBar.deallocate()
+        zBuffer.deallocate()
+        sourceOptimizer.deallocate()
         pending.deallocate()
         batchSum?.free()
         adamM?.free()
@@ -211,17 +223,12 @@ public final class EpropProjection: Projection, WorkCounting {
     func oldestPendingEntry() -> Int {
         // A scan over every source, when a target's history ring is full: with 10⁶ sources
         // and the oldest pending interval close to the ring's length, that is nearly every
-        // step, so it reads the columns through buffer pointers (no per-element checks).
+        // step (the per-source columns are raw buffers: no per-element checks).
         let c = cutoffSteps
         var oldest = Int.max
-        tPrev.withUnsafeBufferPointer { previous in
-            prevWasFlush.withUnsafeBufferPointer { flushed in
-                remaining.withUnsafeBufferPointer { left in
-                    for s in 0..<previous.count where previous[s] > 0 && previous[s] - 1 < oldest {
-                        if (flushed[s] ? left[s] : c) > 0 { oldest = previous[s] - 1 }
-                    }
-                }
-            }
+        let previous = tPrev, flushed = prevWasFlush, left = remaining
+        for s in 0..<connectivity.sources where previous[s] > 0 && previous[s] - 1 < oldest {
+            if (flushed[s] ? left[s] : c) > 0 { oldest = previous[s] - 1 }
         }
         return oldest
     }
@@ -321,16 +328,10 @@ public final class EpropProjection: Projection, WorkCounting {
     private func planAutomaticFlushes(stamp t: Int, tally: inout EventTally) {
         let age = automaticFlushAge, c = cutoffSteps
         flushCandidates.removeAll(keepingCapacity: true)
-        // One pass over every source through buffer pointers (10⁶ sources at 1M), then the
-        // few due ones are planned.
-        tPrev.withUnsafeBufferPointer { previous in
-            prevWasFlush.withUnsafeBufferPointer { flushed in
-                remaining.withUnsafeBufferPointer { left in
-                    for s in 0..<previous.count where previous[s] > 0 && t - (previous[s] - 1) > age {
-                        if (flushed[s] ? left[s] : c) > 0 { flushCandidates.append(s) }
-                    }
-                }
-            }
+        // One pass over every source (10⁶ at 1M), then the few due ones are planned.
+        let previous = tPrev, flushed = prevWasFlush, left = remaining
+        for s in 0..<connectivity.sources where previous[s] > 0 && t - (previous[s] - 1) > age {
+            if (flushed[s] ? left[s] : c) > 0 { flushCandidates.append(s) }
         }
         for s in flushCandidates { planEvent(source: s, stamp: t, flush: true, automatic: true, tally: &tally) }
     }

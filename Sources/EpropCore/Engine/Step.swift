@@ -1,9 +1,9 @@
 extension Network {
     /// One simulation step t, in the order of spec §1.3 (every step is one min-delay slice).
-    /// Parallel chunks own disjoint ranges of target neurons (the same fractions of every
-    /// projection's and population's targets), so every sum into a neuron and every synapse
-    /// sees the same operations in the same order for any number of threads and whichever
-    /// thread runs a chunk.
+    /// With threads, gradients run in shares of the planned synapses (each synapse in exactly
+    /// one share) and everything that sums into a neuron runs in chunks owning disjoint
+    /// ranges of target neurons, so every synapse and every neuron sees the same operations
+    /// in the same order for any number of threads and whichever thread runs a chunk.
     ///
     /// With `deliverNextLearningSignals`, phase 1 of step t + 1 (the learning signals from the
     /// readout errors of step t) runs at the end of step t, block by block right after the

@@ -84,3 +84,54 @@ def test_mixed_network_identical_for_1_2_3_threads(model, optimizer, each_step, 
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             assert np.array_equal(a, b)
+
+
+def _feedback_network(threads):
+    rng = np.random.default_rng(11)
+    net = eprop.Network(threads=threads)
+    inp = net.add_population("input", 20)
+    rec = net.add_population("eprop_iaf", 30, C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.03, t_ref=0.0,
+                             eprop_isi_trace_cutoff=20.0)
+    out = net.add_population("eprop_readout", 2, C_m=1.0, E_L=0.0, V_m=0.0)
+    net.set_optimizer(type="adam", eta=1e-3)
+    net.connect(inp, rec, "eprop_synapse", weights=rng.normal(0.03, 0.01, (30, 20)))
+    net.connect(rec, rec, "eprop_synapse", weights=rng.normal(0.0, 0.005, (30, 30)))
+    net.connect(rec, out, "eprop_synapse", weights=rng.normal(0.0, 0.1, (2, 30)))
+    feedback = net.connect(out, rec, "eprop_learning_signal_connection", weights=rng.normal(0, 1.0, (30, 2)))
+    inp.set_spike_times(rng.integers(0, 20, 600), np.sort(rng.uniform(1, 119, 600)).round())
+    out.set_target([1.0], [[0.5], [-0.5]])
+    out.set_learning_window([1.0], [1.0])
+    return net, feedback
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_learning_signals_never_fused_across_calls_or_interruptions(threads):
+    """Step t + 1's learning signals are delivered at the end of step t only inside one
+    simulate call. A change of B between calls, or after a progress callback stopped the
+    run, must reach the next step's signals: L of entry t − 2, recorded after step t, is
+    B·(readout errors of step t − 1) with the B in effect at step t."""
+    def run(split):
+        net, feedback = _feedback_network(threads)
+        rec, out = net.populations[1], net.populations[2]
+        learning = net.record_state(rec, ["learning_signal"])
+        errors = net.record_state(out, ["error_signal"])
+        if split == "interrupt":
+            with pytest.raises(eprop.SimulationInterrupted):
+                net.simulate(120.0, progress=lambda done, total: done < 37, every=1)
+        else:
+            net.simulate(37.0)
+        old = feedback.weight_matrix()
+        feedback.weights = feedback.weights * -2.0   # B changes between the two parts
+        new = feedback.weight_matrix()
+        net.simulate(120.0 - net.time)
+        L, e = learning.get()[1][:, 0, :], errors.get()[1][:, 0, :]
+        for step, b in [(20, old), (37, new), (60, new)]:   # 20, 60: delivered fused; 37: after the split
+            expected = np.zeros(30)
+            for k in range(2):   # readout by readout, as the engine adds them
+                expected = expected + b[:, k] * e[step - 1, k]
+            assert np.array_equal(L[step], expected), f"step {step}"
+        assert not np.array_equal(L[37], np.zeros(30))
+        return [p.weights.copy() for p in net.projections if p.synapse_model == "eprop_synapse"]
+
+    for a, b in zip(run("calls"), run("interrupt")):
+        assert np.array_equal(a, b)

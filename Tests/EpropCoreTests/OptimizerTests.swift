@@ -100,3 +100,60 @@ import Glibc
                   epsilon: 0, wMin: -1, wMax: 1)
     #expect(synapse.weight == 1)
 }
+
+/// The four-lane optimizer call (used for every accumulate-mode call) equals the scalar one
+/// bit for bit in every lane: Adam and gradient descent, 0–40 catch-up iterations, batch > 1,
+/// weights clamped at either bound, ±0 and NaN.
+@Test func fourLaneOptimizerEqualsScalarBitForBit() {
+    var rng = SeededRandom(seed: 7)
+    func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(rng.next() >> 11) / Double(1 << 53) }
+    let rates = UnsafeMutablePointer<Double>.allocate(capacity: 64)
+    defer { rates.deallocate() }
+    var specials = [0.0, -0.0, .nan, 1.0, -1.0, 0.25]
+    var compared = 0
+    for trial in 0..<4000 {
+        let kind: OptimizerConfig.Kind = trial % 2 == 0 ? .adam : .gradientDescent
+        let iterations = Int32(trial % 7 == 0 ? 0 : Int(rng.next() % 41))
+        let batch = Double(1 + Int(rng.next() % 3))
+        let wMin = uniform(-2, 0), wMax = trial % 11 == 0 ? wMin : uniform(0, 2)
+        for r in 0..<64 { rates[r] = uniform(0, 0.5) }
+        var lanes = SynapseOptimizerLanes(weight: .zero, sum: .zero, m: .zero, v: .zero)
+        var g = SIMD4<Double>(), scalars: [SynapseOptimizer] = []
+        for lane in 0..<4 {
+            let w = trial % 13 == 0 ? specials[lane] : uniform(-3, 3)
+            let s = SynapseOptimizer(weight: w, sum: uniform(-1, 1), m: uniform(-1, 1), v: uniform(0, 1))
+            scalars.append(s)
+            lanes.weight[lane] = s.weight; lanes.sum[lane] = s.sum; lanes.m[lane] = s.m; lanes.v[lane] = s.v
+            g[lane] = trial % 17 == 0 ? specials[(lane + 2) % specials.count] : uniform(-5, 5)
+        }
+        var laneRate = 0
+        lanes.apply(g, iterations: iterations, rates: rates, rate: &laneRate, kind, batch: batch, beta1: 0.9,
+                    beta2: 0.999, epsilon: 1e-7, wMin: wMin, wMax: wMax)
+        for lane in 0..<4 {
+            var s = scalars[lane], rate = 0
+            s.apply(g[lane], iterations: iterations, rates: rates, rate: &rate, kind, batch: batch, beta1: 0.9,
+                    beta2: 0.999, epsilon: 1e-7, wMin: wMin, wMax: wMax)
+            #expect(s.weight.bitPattern == lanes.weight[lane].bitPattern || (s.weight.isNaN && lanes.weight[lane].isNaN))
+            #expect(s.sum.bitPattern == lanes.sum[lane].bitPattern || (s.sum.isNaN && lanes.sum[lane].isNaN))
+            #expect(s.m.bitPattern == lanes.m[lane].bitPattern || (s.m.isNaN && lanes.m[lane].isNaN))
+            #expect(s.v.bitPattern == lanes.v[lane].bitPattern || (s.v.isNaN && lanes.v[lane].isNaN))
+            #expect(rate == laneRate)
+            compared += 1
+        }
+        specials.swapAt(trial % specials.count, (trial + 1) % specials.count)
+    }
+    #expect(compared == 16000)
+
+    // Bounds equal to the weight but of the other sign of zero: max picks the bound (y ≥ x),
+    // min keeps the weight (y < x is false).
+    rates[0] = 0
+    for (w, wMin, wMax) in [(-0.0, 0.0, 1.0), (0.0, -1.0, -0.0), (-0.0, -0.0, 0.0)] {
+        var s = SynapseOptimizer(weight: w, sum: 0, m: 0, v: 0), rate = 0, laneRate = 0
+        var lanes = SynapseOptimizerLanes(weight: SIMD4(repeating: w), sum: .zero, m: .zero, v: .zero)
+        s.apply(0, iterations: 1, rates: rates, rate: &rate, .gradientDescent, batch: 1, beta1: 0.9, beta2: 0.999,
+                epsilon: 1e-7, wMin: wMin, wMax: wMax)
+        lanes.apply(.zero, iterations: 1, rates: rates, rate: &laneRate, .gradientDescent, batch: 1, beta1: 0.9,
+                    beta2: 0.999, epsilon: 1e-7, wMin: wMin, wMax: wMax)
+        #expect(lanes.weight[0].bitPattern == s.weight.bitPattern, "w \(w), bounds \(wMin)…\(wMax)")
+    }
+}

@@ -787,9 +787,20 @@ public final class EpropProjection: Projection, WorkCounting {
                                                    gradientOut: UnsafeMutablePointer<Double>?,
                                                    transmit: Bool) where V.Scalar == Double {
         let tgt = connectivity.target, input = self.input
+        if finalCall {
+            // Four synapses per optimizer call: packed enough to fill the divider with Adam's
+            // square roots and divisions, few enough that m, v, w and G stay in registers.
+            var lane = 0
+            while lane < valid {
+                let count = min(4, valid - lane)
+                var four = SIMD4<Double>()
+                for l in 0..<4 { four[l] = g[lane + min(l, count - 1)] }
+                optimize(first + lane, lanes: four, valid: count, event, fields)
+                lane += 4
+            }
+        }
         for lane in 0..<valid {
             let syn = first + lane
-            if finalCall { optimize(syn, g[lane], event, fields) }
             gradientOut?[syn] = g[lane]
             if transmit { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
         }
@@ -883,6 +894,46 @@ public final class EpropProjection: Projection, WorkCounting {
         let perSynapseZBar = fields.zBar
         let (gradientIn, gradientOut) = fields.gradients(event)
         let tgt = connectivity.target, input = self.input
+        if !each {
+            // Accumulate mode: each synapse's g, then one optimizer call per four synapses
+            // (packed Adam iterations), then the transmissions in row order.
+            var first = rows.lowerBound
+            while first < rows.upperBound {
+                let valid = min(4, rows.upperBound - first)
+                var g4 = SIMD4<Double>()
+                for lane in 0..<valid {
+                    let syn = first + lane
+                    let k = Int(tgt[syn])
+                    let ring = history.ring(k)
+                    var zb = perSynapseZBar.map { S.load($0, syn) } ?? 0
+                    var g = gradientIn?[syn] ?? 0
+                    for i in 0..<n {
+                        let zBarValue: Double
+                        if perSynapseZBar != nil {
+                            zb = alphaColumn[k] * zb + zSeq[i]
+                            zBarValue = zb
+                        } else {
+                            zBarValue = zBarSeq[i]
+                        }
+                        g = g + ring[(begin + i) & mask] * zBarValue
+                    }
+                    if let perSynapseZBar {
+                        if decay > 0 { zb *= pow(alphaColumn[k], Double(decay)) }
+                        S.store(perSynapseZBar, syn, zb)
+                    }
+                    gradientOut?[syn] = g
+                    g4[lane] = g
+                }
+                for lane in valid..<4 { g4[lane] = g4[valid - 1] }
+                if finalCall { optimize(first, lanes: g4, valid: valid, event, fields) }
+                if transmit {
+                    for syn in first..<first + valid { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
+                }
+                first += valid
+            }
+            return
+        }
+        // optimize_each_step: one optimizer call per step of the interval.
         for syn in rows {
             let k = Int(tgt[syn])
             let ring = history.ring(k)
@@ -899,16 +950,10 @@ public final class EpropProjection: Projection, WorkCounting {
                 } else {
                     zBarValue = zBarSeq[i]
                 }
-                let dg = ring[(begin + i) & mask] * zBarValue
-                if each {
-                    g = dg
-                    apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
-                } else {
-                    g = g + dg
-                }
+                g = ring[(begin + i) & mask] * zBarValue
+                apply(&opt, g, iterations: iterations[i], rates: rates, rate: &rate)
             }
             if decay > 0 && perSynapseZBar != nil { zb *= pow(alphaK, Double(decay)) }
-            if finalCall { apply(&opt, g, iterations: iterations[0], rates: rates, rate: &rate) }
             if let perSynapseZBar { S.store(perSynapseZBar, syn, zb) }
             gradientOut?[syn] = g
             store(syn, opt, fields)
@@ -941,14 +986,38 @@ public final class EpropProjection: Projection, WorkCounting {
                   beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin, wMax: c.wMax)
     }
 
-    /// The event's final (accumulate-mode) optimizer call for synapse `syn` with gradient g.
+    /// The event's final (accumulate-mode) optimizer call for synapses first ..< first + valid
+    /// (valid ≤ 4; spare lanes repeat the last synapse and are not stored) with
+    /// gradients g, lane by lane.
     @inline(__always)
-    private func optimize<S: SynapseScalar>(_ syn: Int, _ g: Double, _ event: PlannedEvent, _ fields: Fields<S>) {
-        var opt = optimizerState(syn, fields)
+    private func optimize<S: SynapseScalar>(_ first: Int, lanes g: SIMD4<Double>, valid: Int, _ event: PlannedEvent,
+                                            _ f: Fields<S>) {
+        var opt = SynapseOptimizerLanes(weight: .zero, sum: .zero, m: .zero, v: .zero)
+        for lane in 0..<4 {
+            let syn = first + min(lane, valid - 1)
+            opt.weight[lane] = S.load(f.weights, syn)
+            if let batchSum = f.batchSum { opt.sum[lane] = S.load(batchSum, syn) }
+            if let adamM = f.adamM, let adamV = f.adamV {
+                opt.m[lane] = S.load(adamM, syn)
+                opt.v[lane] = S.load(adamV, syn)
+            }
+        }
+        let c = optimizer
         var rate = 0
-        apply(&opt, g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate)
-        store(syn, opt, fields)
+        opt.apply(g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate, c.kind,
+                  batch: Double(c.batchSize), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin,
+                  wMax: c.wMax)
+        for lane in 0..<valid {
+            let syn = first + lane
+            S.store(f.weights, syn, opt.weight[lane])
+            if let batchSum = f.batchSum { S.store(batchSum, syn, opt.sum[lane]) }   // without it, G is 0 after every call
+            if let adamM = f.adamM, let adamV = f.adamV {
+                S.store(adamM, syn, opt.m[lane])
+                S.store(adamV, syn, opt.v[lane])
+            }
+        }
     }
+
 
 }
 

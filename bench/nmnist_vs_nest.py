@@ -195,9 +195,13 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="eprop_iaf", help="recurrent model (default eprop_iaf)")
     parser.add_argument("--n-rec", type=int, default=150, help="recurrent neurons (default 150)")
     parser.add_argument("--threads", type=int, default=1, help="eprop threads (NEST always runs 1; default 1)")
+    parser.add_argument("--optimizer", choices=["gradient_descent", "adam"], default="gradient_descent",
+                        help="both engines' optimizer (default gradient_descent, as NEST's example; "
+                             "anchors.md also times adam)")
     args = parser.parse_args(argv)
 
-    config = cl.CONFIGS["tutorial"].replace(seed=args.seed, model=args.model, n_rec=args.n_rec)
+    config = cl.CONFIGS["tutorial"].replace(seed=args.seed, model=args.model, n_rec=args.n_rec,
+                                            optimizer={"type": args.optimizer})
     got = None if args.poisson else saccade_source(config.n_in)
     source, what = got if got is not None else poisson_source(args.samples, config.n_in, args.seed, args.rate_hz)
     n = min(args.samples, len(source))
@@ -216,7 +220,7 @@ def main(argv=None) -> int:
     print(f"N-MNIST tutorial network: {config.n_in} inputs, {config.n_rec} {config.model}, {config.n_out} readouts, "
           f"seed {config.seed}; input: {what}")
     print(f"{n} samples in groups of {gs}, {n_spikes.mean():.0f} input spikes per sample "
-          f"(min {n_spikes.min()}, max {n_spikes.max()}); eta per group {', '.join(f'{e:g}' for e in etas)}; "
+          f"(min {n_spikes.min()}, max {n_spikes.max()}); optimizer {args.optimizer}; eta per group {', '.join(f'{e:g}' for e in etas)}; "
           f"NEST {nest.__version__} with 1 thread (total_num_virtual_procs=1), "
           f"eprop {eprop.version()} with {args.threads} thread(s); "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", flush=True)

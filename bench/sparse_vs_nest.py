@@ -11,6 +11,11 @@ synapses, learning-signal connections from every readout to every recurrent neur
 regularisation towards 10 Hz. Connectivity, weights, input spikes and targets are drawn
 once with numpy and given as explicit arrays to both engines.
 
+``--flush-interval inf`` gives both engines NEST's default (no flush events), the set-up
+of anchors.md: NEST then keeps every neuron's history until its next spike, while eprop
+bounds its history with its automatic flushes. Flush events never change the results
+(spec 7.6), so both set-ups compute the same spikes and weights.
+
 Each engine runs in its own subprocess (``harness.run_isolated``), NEST first, then eprop,
 never in parallel. Per engine: build time (create + connect + inputs), setup time (the
 first simulated step, where NEST builds its target tables), wall time per simulated second
@@ -22,6 +27,7 @@ spikes, readout signals and final weights (relative 1e-9).
     python3 bench/sparse_vs_nest.py                          # 10k for 1 s, 100k for 0.3 s
     python3 bench/sparse_vs_nest.py --sizes 10000 --durations 1000
     python3 bench/sparse_vs_nest.py --sizes 100000 --durations 200 --engines eprop
+    python3 bench/sparse_vs_nest.py --flush-interval inf     # NEST's default, as in anchors.md
 
 Needs NEST 3.10 (pip install nest-simulator==3.10.0) and the eprop package (make python).
 """
@@ -111,7 +117,7 @@ def _fixed_indegree(rng, n_pre, n_post, k, autapses=True):
     return np.ascontiguousarray(pre[order]), np.ascontiguousarray(post[order])
 
 
-def make_spec(n_rec: int, duration_ms: float, seed: int = 1) -> dict:
+def make_spec(n_rec: int, duration_ms: float, seed: int = 1, flush_interval_ms: float = 100.0) -> dict:
     """Every array both engines are given: connectivity, weights, input spikes, targets."""
     rng = np.random.default_rng(seed)
     steps = int(round(duration_ms / DT))
@@ -137,6 +143,7 @@ def make_spec(n_rec: int, duration_ms: float, seed: int = 1) -> dict:
     spike_sample = np.sort(rng.choice(n_rec, size=min(N_SPIKE_SAMPLE, n_rec), replace=False)).astype(np.int64)
     return dict(
         n_rec=np.int64(n_rec), duration_ms=np.float64(steps * DT), seed=np.int64(seed),
+        flush_interval_ms=np.float64(flush_interval_ms),
         pre_in=pre_in, post_in=post_in, w_in=w_in,
         pre_rec=pre_rec, post_rec=post_rec, w_rec=w_rec,
         pre_out=pre_out, post_out=post_out, w_out=w_out,
@@ -144,6 +151,17 @@ def make_spec(n_rec: int, duration_ms: float, seed: int = 1) -> dict:
         target_times=target_times, target_values=target_values,
         sample_rec=sample_rec, sample_in=sample_in, spike_sample=spike_sample,
     )
+
+
+def recurrent_parameters(spec) -> dict:
+    """REC_PARAMS with the spec's flush interval (left at the models' default, never, if infinite)."""
+    params = dict(REC_PARAMS)
+    flush = float(spec["flush_interval_ms"])
+    if np.isfinite(flush):
+        params["flush_event_send_interval"] = flush
+    else:
+        del params["flush_event_send_interval"]
+    return params
 
 
 def plastic_synapses(spec) -> int:
@@ -204,10 +222,11 @@ def _build_eprop(spec, threads, mark, precision="double"):
         n_rec, plastic_synapses(spec), n_readout=N_OUT, n_input=N_IN, n_fixed=n_rec * N_OUT,
         n_sources=N_IN + 2 * n_rec, optimizer=OPTIMIZER["type"], optimize_each_step=OPTIMIZER["optimize_each_step"],
         batch_size=OPTIMIZER["batch_size"], cutoff_ms=REC_PARAMS["eprop_isi_trace_cutoff"],
-        flush_interval_ms=REC_PARAMS["flush_event_send_interval"], resolution_ms=DT, synapse_precision=precision)
+        flush_interval_ms=float(spec["flush_interval_ms"]), resolution_ms=DT,
+        synapse_precision=precision)
     net = eprop.Network(resolution=DT, threads=threads, synapse_precision=precision)
     inp = net.add_population("input", N_IN)
-    rec = net.add_population("eprop_iaf", n_rec, **REC_PARAMS)
+    rec = net.add_population("eprop_iaf", n_rec, **recurrent_parameters(spec))
     out = net.add_population("eprop_readout", N_OUT, **OUT_PARAMS)
     opt = dict(OPTIMIZER)
     net.set_optimizer(type=opt.pop("type"), **opt)
@@ -252,7 +271,7 @@ def _build_nest(spec, threads, mark):
     nest.set(print_time=False, resolution=DT, total_num_virtual_procs=threads)
     gen_in = nest.Create("spike_generator", N_IN)
     parrots = nest.Create("parrot_neuron", N_IN)
-    rec = nest.Create("eprop_iaf", n_rec, REC_PARAMS)
+    rec = nest.Create("eprop_iaf", n_rec, recurrent_parameters(spec))
     out = nest.Create("eprop_readout", N_OUT, OUT_PARAMS)
     gen_target = nest.Create("step_rate_generator", N_OUT)
     gen_window = nest.Create("step_rate_generator")
@@ -401,12 +420,12 @@ def events(spec, spike_senders=None, rate_hz=None) -> int:
 
 
 def run_case(n_rec: int, duration_ms: float, engines=("nest", "eprop"), seed: int = 1, threads: int = 1,
-             repeats: int = 1, nest_repeats: int | None = None, log=print) -> list:
+             repeats: int = 1, nest_repeats: int | None = None, log=print, flush_interval_ms: float = 100.0) -> list:
     """Draw the network, run each engine in its own subprocess (NEST, eprop, NEST, eprop, …
     for ``repeats`` rounds; NEST only in the first ``nest_repeats`` rounds), return table
     rows (dicts) with the measurements of each engine's fastest run and the agreement."""
     nest_repeats = repeats if nest_repeats is None else nest_repeats
-    spec = make_spec(n_rec, duration_ms, seed)
+    spec = make_spec(n_rec, duration_ms, seed, flush_interval_ms)
     n_plastic = plastic_synapses(spec)
     T = float(spec["duration_ms"])
     results = {}
@@ -459,7 +478,8 @@ def run_case(n_rec: int, duration_ms: float, engines=("nest", "eprop"), seed: in
     for engine, r in results.items():
         sim_s = T - DT
         rows.append(dict(
-            case=f"sparse {n_rec // 1000}k, {n_plastic / 1e6:.2f} M syn, {T / 1000:g} s", engine=f"{'NEST' if engine == 'nest' else 'eprop'} "
+            case=f"sparse {n_rec // 1000}k, {n_plastic / 1e6:.2f} M syn, {T / 1000:g} s"
+            + ("" if np.isfinite(flush_interval_ms) else ", no flush interval"), engine=f"{'NEST' if engine == 'nest' else 'eprop'} "
             f"{r['version']}" + (f" ({r['threads']} threads)" if r["threads"] > 1 else "")
             + (" single" if engine == "eprop-single" else ""),
             key=engine, n_plastic=n_plastic, simulated_s=T / 1000.0,
@@ -524,11 +544,14 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads of both engines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1, help="rounds NEST, eprop; the fastest run of each counts")
+    parser.add_argument("--flush-interval", type=float, default=100.0,
+                        help="flush_event_send_interval in ms of both engines (default 100; inf: NEST's default, none)")
     args = parser.parse_args()
     durations = args.durations * len(args.sizes) if len(args.durations) == 1 else args.durations
     rows = []
     for n, d in zip(args.sizes, durations):
-        rows += run_case(n, d, args.engines, args.seed, args.threads, args.repeats)
+        rows += run_case(n, d, args.engines, args.seed, args.threads, args.repeats,
+                         flush_interval_ms=args.flush_interval)
     print()
     print(harness.machine())
     harness.table(HEADERS, table_rows(rows))

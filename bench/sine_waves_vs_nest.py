@@ -8,6 +8,7 @@ calls. Repetitions alternate NEST and eprop so machine load hits both alike.
 
     python3 bench/sine_waves_vs_nest.py                 # 200 iterations (~40 s NEST)
     python3 bench/sine_waves_vs_nest.py --iterations 20 --repeats 3
+    python3 bench/sine_waves_vs_nest.py --iterations 20 --optimizer adam --each-step   # other optimizer set-ups
 
 Needs NEST 3.10 (pip install nest-simulator==3.10.0) and the eprop package (make python).
 """
@@ -27,17 +28,17 @@ from eprop import tasks  # noqa: E402
 from eprop.sine_waves import train_sine_waves  # noqa: E402
 
 
-def run_eprop(task):
+def run_eprop(task, optimizer="gradient_descent", each_step=False):
     start = time.perf_counter()
-    result = train_sine_waves(task=task, final_update=True)
+    result = train_sine_waves(task=task, final_update=True, optimizer=optimizer, optimize_each_step=each_step)
     return result.losses, result.simulate_seconds, time.perf_counter() - start
 
 
-def run_nest(task):
+def run_nest(task, optimizer="gradient_descent", each_step=False):
     from nest_runner import run_nest as nest_run
     start = time.perf_counter()
     out = nest_run(task, record={"rec_neurons": [], "synapses": {}, "spikes": False, "final_weights": False},
-                   final_update=True)
+                   final_update=True, optimizer=optimizer, optimize_each_step=each_step)
     return out["losses"], float(out["simulate_wall_time"]), time.perf_counter() - start
 
 
@@ -45,12 +46,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--optimizer", choices=["gradient_descent", "adam"], default="gradient_descent",
+                        help="both engines' optimizer (default gradient_descent, as NEST's example)")
+    parser.add_argument("--each-step", action="store_true",
+                        help="optimize_each_step True (NEST's default and its test's set-up; the example uses False)")
     args = parser.parse_args()
     task = tasks.sine_wave_task(seed=1, n_iter=args.iterations, steps_per_sequence=1000, variant="example")
     nest_times, eprop_times = [], []
     for rep in range(args.repeats):
-        nest_losses, nest_sim, _ = run_nest(task)
-        eprop_losses, eprop_sim, _ = run_eprop(task)
+        nest_losses, nest_sim, _ = run_nest(task, args.optimizer, args.each_step)
+        eprop_losses, eprop_sim, _ = run_eprop(task, args.optimizer, args.each_step)
         nest_times.append(nest_sim)
         eprop_times.append(eprop_sim)
         rel = np.max(np.abs(eprop_losses - nest_losses) / np.abs(nest_losses))
@@ -63,7 +68,8 @@ def main():
     synapses = 100 * 100 + 100 * 99 + 100
     print()
     print(f"sine-wave example, {args.iterations} iterations ({simulated:.0f} s simulated), "
-          f"{synapses} plastic synapses, 1 thread, {platform.processor() or platform.machine()}")
+          f"{synapses} plastic synapses, {args.optimizer}, optimize_each_step {args.each_step}, 1 thread, "
+          f"{platform.processor() or platform.machine()}")
     print(f"| engine | wall s (simulate, best of {args.repeats}) | wall s per simulated s | final loss |")
     print("|---|---|---|---|")
     print(f"| NEST {eprop_version_of_nest()} | {nest_best:.2f} | {nest_best / simulated:.4f} | {nest_losses[-1]:.6f} |")

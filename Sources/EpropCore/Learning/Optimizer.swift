@@ -190,7 +190,7 @@ struct SynapseOptimizer {
                         epsilon: Double, wMin: Double, wMax: Double) {
         sum = sum + g
         guard iterations > 0 else { return }
-        sum = sum / batch
+        if batch != 1 { sum = sum / batch }   // x / 1 is x exactly: spare the divider
         switch kind {
         case .gradientDescent:
             weight = weight - rates[rate] * sum
@@ -220,6 +220,13 @@ struct SynapseOptimizerLanes {
     var m: SIMD4<Double>
     var v: SIMD4<Double>
 
+    /// All lanes 0.
+    init() { (weight, sum, m, v) = (.zero, .zero, .zero, .zero) }
+
+    init(weight: SIMD4<Double>, sum: SIMD4<Double>, m: SIMD4<Double>, v: SIMD4<Double>) {
+        (self.weight, self.sum, self.m, self.v) = (weight, sum, m, v)
+    }
+
     /// SynapseOptimizer.apply for every lane, with gradients `g`.
     @inline(__always)
     mutating func apply(_ g: SIMD4<Double>, iterations: Int32, rates: UnsafeMutablePointer<Double>, rate: inout Int,
@@ -227,7 +234,8 @@ struct SynapseOptimizerLanes {
                         epsilon: Double, wMin: Double, wMax: Double) {
         sum = sum + g
         guard iterations > 0 else { return }
-        sum = sum / batch
+        if batch != 1 { sum = sum / batch }   // x / 1 is x exactly: spare the divider (packed divisions
+                                              // are the bottleneck of optimize_each_step)
         switch kind {
         case .gradientDescent:
             weight = weight - rates[rate] * sum

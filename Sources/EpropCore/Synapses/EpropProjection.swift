@@ -659,10 +659,12 @@ public final class EpropProjection: Projection, WorkCounting {
         let (gradientIn, gradientOut) = fields.gradients(event)
         var first = rows.lowerBound
         let adaptive = population.adaptive
-        if !each && fields.zBar == nil && kappa.isUniform && kappaReg.isUniform
+        if fields.zBar == nil && kappa.isUniform && kappaReg.isUniform
             && (!adaptive || (beta.isUniform && rho.isUniform)) {
             // Four or eight synapses at a time: their ē chains are independent, so SIMD lanes
             // hide the latency of ē = κ·ē + e. Each lane does exactly the scalar operations.
+            // With optimize_each_step the four lanes also make the optimizer call of every step
+            // (the synapses of an event share its planned calls).
             let k = kappa[0], kr = kappaReg[0]
             let kd = decay > 0 ? pow(k, Double(decay)) : 1, krd = decay > 0 ? pow(kr, Double(decay)) : 1
             // Each synapse reads a run of its target's ring, at a new place for every synapse.
@@ -681,27 +683,43 @@ public final class EpropProjection: Projection, WorkCounting {
             // registers than SSE2 has and their spills cost more than the overlap gains, so
             // those rows go four at a time (measured: N-MNIST −5 %, 10k and 100k no gain).
             let upper = rows.upperBound
-            if !prefetchRuns && !adaptive {
+            if !prefetchRuns && !adaptive && !each {
                 while first + 8 <= upper {
                     let g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
                                        kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
-                                       rho: 0, prefetchGroup: -1)
+                                       rho: 0, prefetchGroup: -1, eachStep: false, fields)
                     finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                            transmit: transmit)
                     first += 8
                 }
             }
+            // Four lanes, with `adaptive` and `each` constants in each inlined copy: the plain
+            // one keeps ε, β, ρ and the optimizer states out of the registers of its loop.
+            @inline(__always)
+            func four(_ first: Int, valid: Int, prefetch group: Int) -> SIMD4<Double> {
+                let b = adaptive ? beta[0] : 0, r = adaptive ? rho[0] : 0
+                switch (adaptive, each) {
+                case (false, false):
+                    return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                      kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                                      beta: 0, rho: 0, prefetchGroup: group, eachStep: false, fields)
+                case (true, false):
+                    return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                      kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true,
+                                      beta: b, rho: r, prefetchGroup: group, eachStep: false, fields)
+                case (false, true):
+                    return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                      kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                                      beta: 0, rho: 0, prefetchGroup: group, eachStep: true, fields)
+                case (true, true):
+                    return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                                      kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true,
+                                      beta: b, rho: r, prefetchGroup: group, eachStep: true, fields)
+                }
+            }
             while first + 4 <= upper {
                 let group = prefetchRuns && first + 12 <= upper ? first + 8 : -1
-                // Two inlined copies with `adaptive` a constant: the plain one keeps ε, β, ρ
-                // out of the registers of its loop.
-                let g = adaptive
-                    ? accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
-                                 kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta[0],
-                                 rho: rho[0], prefetchGroup: group)
-                    : accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
-                                 kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0, rho: 0,
-                                 prefetchGroup: group)
+                let g = four(first, valid: 4, prefetch: group)
                 finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
                 first += 4
             }
@@ -710,13 +728,7 @@ public final class EpropProjection: Projection, WorkCounting {
                 // synapse and are discarded: the scalar loop costs ≈ 4× per synapse (N-MNIST's
                 // input rows of ≈ 37 synapses end in one; −2.8 % per sample).
                 let valid = upper - first
-                let g = adaptive
-                    ? accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
-                                 kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true,
-                                 beta: beta[0], rho: rho[0], prefetchGroup: -1)
-                    : accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
-                                 kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
-                                 beta: 0, rho: 0, prefetchGroup: -1)
+                let g = four(first, valid: valid, prefetch: -1)
                 finish(first, lanes: g, valid: valid, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                        transmit: transmit)
                 first = upper
@@ -818,7 +830,8 @@ public final class EpropProjection: Projection, WorkCounting {
                                                        _ gradientIn: UnsafeMutablePointer<Double>?, history: KernelTargets,
                                                        kappa: Double, kappaReg: Double, kappaDecay: Double,
                                                        kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
-                                                       prefetchGroup: Int) -> V where V.Scalar == Double {
+                                                       prefetchGroup: Int, eachStep: Bool, _ fields: Fields<S>) -> V
+                                                       where V.Scalar == Double {
         let lanes = V.scalarCount
         let begin = event.begin, n = event.n, decay = event.decay
         let tgt = connectivity.target
@@ -836,6 +849,12 @@ public final class EpropProjection: Projection, WorkCounting {
             if let gradientIn { g[lane] = gradientIn[syn] }
             if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, syn) }
         }
+        // optimize_each_step: the optimizer states of the lanes (four), one call per step.
+        precondition(!eachStep || lanes == 4)
+        var opt = eachStep ? optimizerLanes(first, valid: valid, fields) : SynapseOptimizerLanes()
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
+        let config = optimizer
+        var rate = 0
         let pf = prefetchGroup >= 0
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
@@ -863,9 +882,17 @@ public final class EpropProjection: Projection, WorkCounting {
                 }
                 eb = kappa * eb + e
                 ebr = kappaReg * ebr + oneMinusKappaReg * e
-                g = g + (learning * eb + reg * ebr)
+                if eachStep {
+                    g = learning * eb + reg * ebr
+                    opt.apply(unsafeBitCast(g, to: SIMD4<Double>.self), iterations: iterations[i], rates: rates,
+                              rate: &rate, config.kind, batch: Double(config.batchSize), beta1: config.beta1,
+                              beta2: config.beta2, epsilon: config.epsilon, wMin: config.wMin, wMax: config.wMax)
+                } else {
+                    g = g + (learning * eb + reg * ebr)
+                }
             }
         }
+        if eachStep { store(opt, first, valid: valid, fields) }
         if decay > 0 {
             eb = eb * kappaDecay
             ebr = ebr * kappaRegDecay
@@ -992,7 +1019,20 @@ public final class EpropProjection: Projection, WorkCounting {
     @inline(__always)
     private func optimize<S: SynapseScalar>(_ first: Int, lanes g: SIMD4<Double>, valid: Int, _ event: PlannedEvent,
                                             _ f: Fields<S>) {
-        var opt = SynapseOptimizerLanes(weight: .zero, sum: .zero, m: .zero, v: .zero)
+        var opt = optimizerLanes(first, valid: valid, f)
+        let c = optimizer
+        var rate = 0
+        opt.apply(g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate, c.kind,
+                  batch: Double(c.batchSize), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin,
+                  wMax: c.wMax)
+        store(opt, first, valid: valid, f)
+    }
+
+    /// The optimizer states of synapses first ..< first + valid in four lanes (spare lanes
+    /// repeat the last synapse).
+    @inline(__always)
+    private func optimizerLanes<S: SynapseScalar>(_ first: Int, valid: Int, _ f: Fields<S>) -> SynapseOptimizerLanes {
+        var opt = SynapseOptimizerLanes()
         for lane in 0..<4 {
             let syn = first + min(lane, valid - 1)
             opt.weight[lane] = S.load(f.weights, syn)
@@ -1002,11 +1042,12 @@ public final class EpropProjection: Projection, WorkCounting {
                 opt.v[lane] = S.load(adamV, syn)
             }
         }
-        let c = optimizer
-        var rate = 0
-        opt.apply(g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate, c.kind,
-                  batch: Double(c.batchSize), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin,
-                  wMax: c.wMax)
+        return opt
+    }
+
+    /// Stores the first `valid` lanes of `opt` into synapses first ..< first + valid.
+    @inline(__always)
+    private func store<S: SynapseScalar>(_ opt: SynapseOptimizerLanes, _ first: Int, valid: Int, _ f: Fields<S>) {
         for lane in 0..<valid {
             let syn = first + lane
             S.store(f.weights, syn, opt.weight[lane])

@@ -108,10 +108,15 @@ func kernelMatchesPerSynapseReference(optimizerType: String, eachStep: Bool) thr
 ///
 /// In single precision (`precision` .single) the engine stores every field as a Float and
 /// is compared with the double-precision reference to a relative tolerance `tolerance`.
+///
+/// With `subnormal`, ψ is ≈ 1e-303 and 0 for steps 60–219 while L and reg are ≈ 1e290, so
+/// ē and ē_reg decay deep into the subnormal range (and to 0) while their products with L
+/// and reg stay visible in the weights; every target counts as quiet, so the kernel takes
+/// its integer-product path for those lanes.
 func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff: Int, flushRate: Double,
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
-                   precision: SynapsePrecision = .double, tolerance: Double = 0) throws {
-    let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name)"
+                   precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false) throws {
+    let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3, targets = 4
     let clock = Clock(dt: 1)
@@ -161,14 +166,25 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         beta = (0..<targets).map { pop.beta[$0] }
         rho = (0..<targets).map { pop.rho[$0] }
         target = .recurrent(pop); input = pop.zIn
+        if subnormal {
+            for j in 0..<targets { pop.quietSteps[j] = .max }
+            pop.refreshQuietNeurons()
+            #expect(pop.hasQuietNeurons, "\(label)")
+        }
     }
     history.oldestNeeded = { _ in 0 }
     for t in 0..<steps {
         history.append(t)
         for j in 0..<targets {
             let e = history.entry(j, t)
-            e[0] = rng.uniform(0, 0.5)
-            if !readout { e[1] = rng.uniform(-1, 1); e[2] = rng.uniform(-0.1, 0.1) }
+            if subnormal {
+                e[0] = (60..<220).contains(t) ? 0 : rng.uniform(0, 0.5) * 1e-303
+                e[1] = rng.uniform(-1, 1) * 1e290
+                e[2] = rng.uniform(-0.1, 0.1) * 1e290
+            } else {
+                e[0] = rng.uniform(0, 0.5)
+                if !readout { e[1] = rng.uniform(-1, 1); e[2] = rng.uniform(-0.1, 0.1) }
+            }
         }
     }
     func entry(_ j: Int, _ t: Int) -> (Double, Double, Double) {
@@ -224,6 +240,18 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     // The weights moved, so the comparison is not vacuous.
     let moved = (0..<connectivity.count).filter { projection.weight($0) != initial[$0] }.count
     #expect(cutoff == 0 || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
+}
+
+/// Traces in and near the subnormal range (synapses onto neurons whose ψ stays 0) take the
+/// kernel's integer products: the same bits as the reference's hardware arithmetic.
+@Test(arguments: ["gradient_descent", "adam"], [true, false])
+func subnormalTracesMatchReference(optimizerType: String, eachStep: Bool) throws {
+    for (cutoff, flushRate) in [(Clock.never, 0.0), (30, 0.05), (7, 0.2)] {
+        for adaptive in [false, true] {
+            try compareKernel(optimizerType, eachStep, batch: 1, cutoff: cutoff, flushRate: flushRate, readout: false,
+                              adaptive: adaptive, subnormal: true)
+        }
+    }
 }
 
 /// Flush events never change learning (spec §7.6, §8.4): same weights with and without.

@@ -7,8 +7,9 @@ import Darwin
 /// What the engine holds in memory, and what a configuration would need before it is built.
 /// The same per-item costs serve both, so an estimate can be checked against a build.
 public enum MemoryModel {
-    /// Per neuron of a recurrent population (state, derived columns, event lists), bytes.
-    public static let recurrentNeuronBytes = 13 * 8 + 4 + 8 + 8 + 4 + 2 * 8
+    /// Per neuron of a recurrent population (state, derived columns, event lists, the count
+    /// of steps with ψ = 0), bytes.
+    public static let recurrentNeuronBytes = 13 * 8 + 4 + 8 + 8 + 4 + 2 * 8 + 4
     /// Per readout neuron, bytes.
     public static let readoutNeuronBytes = 9 * 8 + 4
     /// Per input neuron, bytes.

@@ -105,6 +105,12 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     let refractoryBuffer: UnsafeMutablePointer<Double>
     let refractory: UnsafeMutablePointer<Int32>
     let lastEvent: UnsafeMutablePointer<Int>
+    /// Consecutive steps with ψ = 0 up to the last update (saturating).
+    let quietSteps: UnsafeMutablePointer<Int32>
+    /// Whether some neuron has had ψ = 0 for so long (≥ `quietThreshold` steps) that the ē of
+    /// synapses onto it may near the subnormal range; refreshed every 256 steps. Only a hint
+    /// for the kernel, which then checks those traces (`EpropProjection.accumulate`).
+    private(set) var hasQuietNeurons = false
     /// Ignore-and-spike: steps until the next forced spike (spec §3.7).
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
     /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
@@ -148,6 +154,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         refractory.initialize(repeating: 0, count: size)
         lastEvent = .allocate(capacity: size)
         lastEvent.initialize(repeating: 0, count: size)
+        quietSteps = .allocate(capacity: size)
+        quietSteps.initialize(repeating: 0, count: size)
         stepsUntilForcedSpike = .allocate(capacity: size)
         stepsUntilForcedSpike.initialize(repeating: 0, count: size)
         current = allocateDoubles(size)
@@ -171,6 +179,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         for p in [v, iIn, zIn, fAv, psi, z, adaptation, thresholdAdapt, refractoryBuffer, current] { p.deallocate() }
         refractory.deallocate()
         lastEvent.deallocate()
+        quietSteps.deallocate()
         stepsUntilForcedSpike.deallocate()
         intervalSpikes.deallocate()
     }
@@ -348,6 +357,18 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         }
         for (j, books) in bookkeeping where indegree[j] > 0 { books.append(t) }
         currentSchedule.advance(to: t, current: current, neurons: size)
+        if t & 255 == 0 { refreshQuietNeurons() }
+    }
+
+    /// Sets `hasQuietNeurons`: some neuron's ψ has been 0 for as many steps as κ or κ_reg (the
+    /// slower) needs to shrink a trace by 2^−900.
+    func refreshQuietNeurons() {
+        let slowest = max(kappa.isUniform ? kappa[0] : 1, kappaReg.isUniform ? kappaReg[0] : 1)
+        guard slowest < 1 else { hasQuietNeurons = false; return }
+        let threshold = slowest <= 0 ? 1 : Int32(clamping: Int((-900 * log(2.0) / log(slowest)).rounded(.up)))
+        var quiet = false
+        for j in 0..<size where quietSteps[j] >= threshold { quiet = true; break }
+        hasQuietNeurons = quiet
     }
 
     /// Updates `neurons` for step t, appending their events to `list` (a part's own list
@@ -429,5 +450,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         entry[1] = 0
         entry[2] = cReg[j] * (fAv[j] - fTargetPerStep[j])
         psi[j] = psiValue
+        let quiet = quietSteps[j]
+        quietSteps[j] = psiValue != 0 ? 0 : quiet == .max ? quiet : quiet &+ 1
     }
 }

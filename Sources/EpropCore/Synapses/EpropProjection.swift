@@ -856,6 +856,20 @@ public final class EpropProjection: Projection, WorkCounting {
         let config = optimizer
         var rate = 0
         let pf = prefetchGroup >= 0
+        // Traces near or below 2^−1022 (synapses onto neurons that stopped firing decay there)
+        // would make nearly every multiplication of their lane a microcode assist (≈ 40
+        // cycles). Such lanes run the packed loop from 0 and are then redone one by one with
+        // integer products (`integrateNearSubnormal`, the same bits).
+        var tiny = 0
+        if history.quiet && !eachStep {
+            for lane in 0..<valid where nearSubnormal(eb[lane]) || nearSubnormal(ebr[lane])
+                || (adaptive && nearSubnormal(eps[lane])) {
+                tiny |= 1 << lane
+            }
+            if tiny != 0 {
+                for lane in 0..<lanes where tiny & (1 << min(lane, valid - 1)) != 0 { eb[lane] = 0; ebr[lane] = 0; eps[lane] = 0 }
+            }
+        }
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
             for lane in 0..<lanes {
@@ -898,12 +912,66 @@ public final class EpropProjection: Projection, WorkCounting {
             ebr = ebr * kappaRegDecay
             if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
+        if tiny != 0 {
+            integrateNearSubnormal(first, lanes: tiny, event, S.self, gradientIn, history: history, kappa: kappa,
+                                   kappaReg: kappaReg, kappaDecay: kappaDecay, kappaRegDecay: kappaRegDecay,
+                                   adaptive: adaptive, beta: beta, rho: rho, eb: &eb, ebr: &ebr, eps: &eps, g: &g)
+        }
         for lane in 0..<valid {
             S.store(eBar, first + lane, eb[lane])
             S.store(eBarReg, first + lane, ebr[lane])
             if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }
         }
         return g
+    }
+
+    /// Whether x is nonzero and below 2^−960 in magnitude: within a few thousand decay steps
+    /// of the subnormal range.
+    @inline(__always)
+    private func nearSubnormal(_ x: Double) -> Bool { x != 0 && x.magnitude < 0x1p-960 }
+
+    /// `accumulate`'s loop and decay for the lanes set in `lanes` (synapse first + lane), one
+    /// at a time from their stored values, with every product through `exactProduct`: the
+    /// same bits as the packed loop, without microcode assists.
+    @inline(never)
+    private func integrateNearSubnormal<V: SIMD, S: SynapseScalar>(_ first: Int, lanes: Int, _ event: PlannedEvent,
+                                                                   _: S.Type, _ gradientIn: UnsafeMutablePointer<Double>?,
+                                                                   history: KernelTargets, kappa: Double,
+                                                                   kappaReg: Double, kappaDecay: Double,
+                                                                   kappaRegDecay: Double, adaptive: Bool, beta: Double,
+                                                                   rho: Double, eb: inout V, ebr: inout V,
+                                                                   eps: inout V, g: inout V) where V.Scalar == Double {
+        let eBar = self.eBar.typed(S.self), eBarReg = self.eBarReg.typed(S.self)
+        let epsilonStore = epsilon?.typed(S.self)
+        let begin = event.begin, n = event.n, decay = event.decay
+        let tgt = connectivity.target, mask = history.mask, zBarSeq = zBarSequence + event.sequence
+        let oneMinusKappaReg = 1.0 - kappaReg
+        let rhoDecay = adaptive && decay > 0 ? pow(rho, Double(decay)) : 1
+        for lane in 0..<V.scalarCount where lanes & (1 << lane) != 0 {
+            let syn = first + lane
+            let ring = history.ring(Int(tgt[syn]))
+            var e1 = S.load(eBar, syn), e2 = S.load(eBarReg, syn), gl = gradientIn?[syn] ?? 0
+            var ep = adaptive ? S.load(epsilonStore!, syn) : 0
+            for i in 0..<n {
+                let h = ring + ((begin + i) & mask) &* 3
+                let e: Double
+                if adaptive {
+                    e = exactProduct(h[0], zBarSeq[i] - exactProduct(beta, ep))
+                    ep = exactProduct(rho, ep) + e
+                } else {
+                    e = exactProduct(h[0], zBarSeq[i])
+                }
+                e1 = exactProduct(kappa, e1) + e
+                e2 = exactProduct(kappaReg, e2) + exactProduct(oneMinusKappaReg, e)
+                gl = gl + (exactProduct(h[1], e1) + exactProduct(h[2], e2))
+            }
+            if decay > 0 {
+                e1 = exactProduct(e1, kappaDecay)
+                e2 = exactProduct(e2, kappaRegDecay)
+                if adaptive { ep = exactProduct(ep, rhoDecay) }
+            }
+            eb[lane] = e1; ebr[lane] = e2; eps[lane] = ep; g[lane] = gl
+        }
     }
 
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, readout population: KernelTargets,
@@ -1108,6 +1176,8 @@ struct KernelTargets {
     let ringBytes: Int
     let alpha: Column, kappa: Column, kappaReg: Column, beta: Column, rho: Column
     let adaptive: Bool
+    /// Some target has had ψ = 0 for long: traces onto it may be near subnormal.
+    let quiet: Bool
 
     init(_ target: EpropProjection.Target) {
         let history: EpropHistory
@@ -1116,11 +1186,13 @@ struct KernelTargets {
             history = p.history
             (alpha, kappa, kappaReg, beta, rho) = (p.alpha, p.kappa, p.kappaReg, p.beta, p.rho)
             adaptive = p.model.isAdaptive
+            quiet = p.hasQuietNeurons
         case .readout(let p):
             history = p.history
             alpha = p.alpha
             (kappa, kappaReg, beta, rho) = (p.alpha, p.alpha, p.alpha, p.alpha)   // unused for readouts
             adaptive = false
+            quiet = false
         }
         data = history.data
         entryStride = history.capacity &* history.channels

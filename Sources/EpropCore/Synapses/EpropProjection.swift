@@ -861,7 +861,7 @@ public final class EpropProjection: Projection, WorkCounting {
         // cycles). Such lanes run the packed loop from 0 and are then redone one by one with
         // integer products (`integrateNearSubnormal`, the same bits).
         var tiny = 0
-        if history.quiet && !eachStep {
+        if history.quiet {
             for lane in 0..<valid where nearSubnormal(eb[lane]) || nearSubnormal(ebr[lane])
                 || (adaptive && nearSubnormal(eps[lane])) {
                 tiny |= 1 << lane
@@ -906,17 +906,18 @@ public final class EpropProjection: Projection, WorkCounting {
                 }
             }
         }
-        if eachStep { store(opt, first, valid: valid, fields) }
         if decay > 0 {
             eb = eb * kappaDecay
             ebr = ebr * kappaRegDecay
             if adaptive { eps = eps * pow(rho, Double(decay)) }
         }
         if tiny != 0 {
-            integrateNearSubnormal(first, lanes: tiny, event, S.self, gradientIn, history: history, kappa: kappa,
+            integrateNearSubnormal(first, lanes: tiny, event, fields, gradientIn, history: history, kappa: kappa,
                                    kappaReg: kappaReg, kappaDecay: kappaDecay, kappaRegDecay: kappaRegDecay,
-                                   adaptive: adaptive, beta: beta, rho: rho, eb: &eb, ebr: &ebr, eps: &eps, g: &g)
+                                   adaptive: adaptive, beta: beta, rho: rho, eachStep: eachStep, eb: &eb, ebr: &ebr,
+                                   eps: &eps, g: &g, opt: &opt)
         }
+        if eachStep { store(opt, first, valid: valid, fields) }
         for lane in 0..<valid {
             S.store(eBar, first + lane, eb[lane])
             S.store(eBarReg, first + lane, ebr[lane])
@@ -931,16 +932,22 @@ public final class EpropProjection: Projection, WorkCounting {
     private func nearSubnormal(_ x: Double) -> Bool { x != 0 && x.magnitude < 0x1p-960 }
 
     /// `accumulate`'s loop and decay for the lanes set in `lanes` (synapse first + lane), one
-    /// at a time from their stored values, with every product through `exactProduct`: the
-    /// same bits as the packed loop, without microcode assists.
+    /// at a time from their stored values, with every product of the traces through
+    /// `exactProduct`: the same bits as the packed loop, without microcode assists (the
+    /// optimize_each_step calls use the hardware: at most one assist per step).
     @inline(never)
     private func integrateNearSubnormal<V: SIMD, S: SynapseScalar>(_ first: Int, lanes: Int, _ event: PlannedEvent,
-                                                                   _: S.Type, _ gradientIn: UnsafeMutablePointer<Double>?,
+                                                                   _ fields: Fields<S>,
+                                                                   _ gradientIn: UnsafeMutablePointer<Double>?,
                                                                    history: KernelTargets, kappa: Double,
                                                                    kappaReg: Double, kappaDecay: Double,
                                                                    kappaRegDecay: Double, adaptive: Bool, beta: Double,
-                                                                   rho: Double, eb: inout V, ebr: inout V,
-                                                                   eps: inout V, g: inout V) where V.Scalar == Double {
+                                                                   rho: Double, eachStep: Bool, eb: inout V,
+                                                                   ebr: inout V, eps: inout V, g: inout V,
+                                                                   opt: inout SynapseOptimizerLanes)
+                                                                   where V.Scalar == Double {
+        let iterations = plan.iterations + event.calls, rates = plan.rates + event.rates
+        let config = optimizer
         let eBar = self.eBar.typed(S.self), eBarReg = self.eBarReg.typed(S.self)
         let epsilonStore = epsilon?.typed(S.self)
         let begin = event.begin, n = event.n, decay = event.decay
@@ -952,6 +959,7 @@ public final class EpropProjection: Projection, WorkCounting {
             let ring = history.ring(Int(tgt[syn]))
             var e1 = S.load(eBar, syn), e2 = S.load(eBarReg, syn), gl = gradientIn?[syn] ?? 0
             var ep = adaptive ? S.load(epsilonStore!, syn) : 0
+            var synapseOpt = optimizerState(syn, fields), rate = 0
             for i in 0..<n {
                 let h = ring + ((begin + i) & mask) &* 3
                 let e: Double
@@ -963,7 +971,18 @@ public final class EpropProjection: Projection, WorkCounting {
                 }
                 e1 = exactProduct(kappa, e1) + e
                 e2 = exactProduct(kappaReg, e2) + exactProduct(oneMinusKappaReg, e)
-                gl = gl + (exactProduct(h[1], e1) + exactProduct(h[2], e2))
+                if eachStep {
+                    gl = exactProduct(h[1], e1) + exactProduct(h[2], e2)
+                    synapseOpt.apply(gl, iterations: iterations[i], rates: rates, rate: &rate, config.kind,
+                                     batch: Double(config.batchSize), beta1: config.beta1, beta2: config.beta2,
+                                     epsilon: config.epsilon, wMin: config.wMin, wMax: config.wMax)
+                } else {
+                    gl = gl + (exactProduct(h[1], e1) + exactProduct(h[2], e2))
+                }
+            }
+            if eachStep && lane < 4 {
+                (opt.weight[lane], opt.sum[lane], opt.m[lane], opt.v[lane]) =
+                    (synapseOpt.weight, synapseOpt.sum, synapseOpt.m, synapseOpt.v)
             }
             if decay > 0 {
                 e1 = exactProduct(e1, kappaDecay)

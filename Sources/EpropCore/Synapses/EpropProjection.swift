@@ -811,10 +811,15 @@ public final class EpropProjection: Projection, WorkCounting {
                 lane += 4
             }
         }
-        for lane in 0..<valid {
-            let syn = first + lane
-            gradientOut?[syn] = g[lane]
-            if transmit { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
+        if let gradientOut {
+            if valid == V.scalarCount {
+                UnsafeMutableRawPointer(gradientOut + first).storeBytes(of: g, as: V.self)
+            } else {
+                for lane in 0..<valid { gradientOut[first + lane] = g[lane] }
+            }
+        }
+        if transmit {
+            for syn in first..<first + valid { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
         }
     }
 
@@ -842,12 +847,21 @@ public final class EpropProjection: Projection, WorkCounting {
         let eBar = self.eBar.typed(S.self), eBarReg = self.eBarReg.typed(S.self)
         let epsilonStore = epsilon?.typed(S.self)
         var eb = V(), ebr = V(), g = V(), eps = V()
-        for lane in 0..<lanes {
-            let syn = first + min(lane, valid - 1)   // spare lanes repeat the last synapse
-            eb[lane] = S.load(eBar, syn)
-            ebr[lane] = S.load(eBarReg, syn)
-            if let gradientIn { g[lane] = gradientIn[syn] }
-            if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, syn) }
+        // A full group in double precision reads its columns as vectors.
+        let packed = valid == lanes && S.self == Double.self
+        if packed {
+            eb = UnsafeRawPointer(eBar + first).loadUnaligned(as: V.self)
+            ebr = UnsafeRawPointer(eBarReg + first).loadUnaligned(as: V.self)
+            if let gradientIn { g = UnsafeRawPointer(gradientIn + first).loadUnaligned(as: V.self) }
+            if adaptive, let epsilonStore { eps = UnsafeRawPointer(epsilonStore + first).loadUnaligned(as: V.self) }
+        } else {
+            for lane in 0..<lanes {
+                let syn = first + min(lane, valid - 1)   // spare lanes repeat the last synapse
+                eb[lane] = S.load(eBar, syn)
+                ebr[lane] = S.load(eBarReg, syn)
+                if let gradientIn { g[lane] = gradientIn[syn] }
+                if adaptive, let epsilonStore { eps[lane] = S.load(epsilonStore, syn) }
+            }
         }
         // optimize_each_step: the optimizer states of the lanes (four), one call per step.
         precondition(!eachStep || lanes == 4)
@@ -918,10 +932,16 @@ public final class EpropProjection: Projection, WorkCounting {
                                    eps: &eps, g: &g, opt: &opt)
         }
         if eachStep { store(opt, first, valid: valid, fields) }
-        for lane in 0..<valid {
-            S.store(eBar, first + lane, eb[lane])
-            S.store(eBarReg, first + lane, ebr[lane])
-            if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }
+        if packed {
+            UnsafeMutableRawPointer(eBar + first).storeBytes(of: eb, as: V.self)
+            UnsafeMutableRawPointer(eBarReg + first).storeBytes(of: ebr, as: V.self)
+            if adaptive { UnsafeMutableRawPointer(epsilonStore! + first).storeBytes(of: eps, as: V.self) }
+        } else {
+            for lane in 0..<valid {
+                S.store(eBar, first + lane, eb[lane])
+                S.store(eBarReg, first + lane, ebr[lane])
+                if adaptive { S.store(epsilonStore!, first + lane, eps[lane]) }
+            }
         }
         return g
     }
@@ -1120,6 +1140,13 @@ public final class EpropProjection: Projection, WorkCounting {
     @inline(__always)
     private func optimizerLanes<S: SynapseScalar>(_ first: Int, valid: Int, _ f: Fields<S>) -> SynapseOptimizerLanes {
         var opt = SynapseOptimizerLanes()
+        if valid == 4 && S.self == Double.self {
+            func four(_ p: UnsafeMutablePointer<S>) -> SIMD4<Double> { UnsafeRawPointer(p + first).loadUnaligned(as: SIMD4<Double>.self) }
+            opt.weight = four(f.weights)
+            if let batchSum = f.batchSum { opt.sum = four(batchSum) }
+            if let adamM = f.adamM, let adamV = f.adamV { (opt.m, opt.v) = (four(adamM), four(adamV)) }
+            return opt
+        }
         for lane in 0..<4 {
             let syn = first + min(lane, valid - 1)
             opt.weight[lane] = S.load(f.weights, syn)
@@ -1135,6 +1162,13 @@ public final class EpropProjection: Projection, WorkCounting {
     /// Stores the first `valid` lanes of `opt` into synapses first ..< first + valid.
     @inline(__always)
     private func store<S: SynapseScalar>(_ opt: SynapseOptimizerLanes, _ first: Int, valid: Int, _ f: Fields<S>) {
+        if valid == 4 && S.self == Double.self {
+            func four(_ p: UnsafeMutablePointer<S>, _ x: SIMD4<Double>) { UnsafeMutableRawPointer(p + first).storeBytes(of: x, as: SIMD4<Double>.self) }
+            four(f.weights, opt.weight)
+            if let batchSum = f.batchSum { four(batchSum, opt.sum) }
+            if let adamM = f.adamM, let adamV = f.adamV { four(adamM, opt.m); four(adamV, opt.v) }
+            return
+        }
         for lane in 0..<valid {
             let syn = first + lane
             S.store(f.weights, syn, opt.weight[lane])

@@ -874,16 +874,7 @@ public final class EpropProjection: Projection, WorkCounting {
         // would make nearly every multiplication of their lane a microcode assist (≈ 40
         // cycles). Such lanes run the packed loop from 0 and are then redone one by one with
         // integer products (`integrateNearSubnormal`, the same bits).
-        var tiny = 0
-        if history.quiet {
-            for lane in 0..<valid where nearSubnormal(eb[lane]) || nearSubnormal(ebr[lane])
-                || (adaptive && nearSubnormal(eps[lane])) {
-                tiny |= 1 << lane
-            }
-            if tiny != 0 {
-                for lane in 0..<lanes where tiny & (1 << min(lane, valid - 1)) != 0 { eb[lane] = 0; ebr[lane] = 0; eps[lane] = 0 }
-            }
-        }
+        let tiny = history.quiet ? zeroNearSubnormalLanes(valid: valid, adaptive: adaptive, &eb, &ebr, &eps) : 0
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
             for lane in 0..<lanes {
@@ -950,6 +941,24 @@ public final class EpropProjection: Projection, WorkCounting {
     /// of the subnormal range.
     @inline(__always)
     private func nearSubnormal(_ x: Double) -> Bool { x != 0 && x.magnitude < 0x1p-960 }
+
+    /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal, set to 0
+    /// (spare lanes follow the last valid one). Out of line: only called for quiet targets.
+    @inline(never)
+    private func zeroNearSubnormalLanes<V: SIMD>(valid: Int, adaptive: Bool, _ eb: inout V, _ ebr: inout V,
+                                                 _ eps: inout V) -> Int where V.Scalar == Double {
+        var tiny = 0
+        for lane in 0..<valid where nearSubnormal(eb[lane]) || nearSubnormal(ebr[lane])
+            || (adaptive && nearSubnormal(eps[lane])) {
+            tiny |= 1 << lane
+        }
+        if tiny != 0 {
+            for lane in 0..<V.scalarCount where tiny & (1 << min(lane, valid - 1)) != 0 {
+                eb[lane] = 0; ebr[lane] = 0; eps[lane] = 0
+            }
+        }
+        return tiny
+    }
 
     /// `accumulate`'s loop and decay for the lanes set in `lanes` (synapse first + lane), one
     /// at a time from their stored values, with every product of the traces through

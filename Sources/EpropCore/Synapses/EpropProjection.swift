@@ -1044,7 +1044,21 @@ public final class EpropProjection: Projection, WorkCounting {
             while first < rows.upperBound {
                 let valid = min(4, rows.upperBound - first)
                 var g4 = SIMD4<Double>()
-                for lane in 0..<valid {
+                if perSynapseZBar == nil {
+                    // Four independent g chains side by side (each lane the scalar operations).
+                    var r = (history.ring(Int(tgt[first])), history.ring(Int(tgt[first])),
+                             history.ring(Int(tgt[first])), history.ring(Int(tgt[first])))
+                    r.1 = history.ring(Int(tgt[first + min(1, valid - 1)]))
+                    r.2 = history.ring(Int(tgt[first + min(2, valid - 1)]))
+                    r.3 = history.ring(Int(tgt[first + min(3, valid - 1)]))
+                    for lane in 0..<4 { g4[lane] = gradientIn?[first + min(lane, valid - 1)] ?? 0 }
+                    for i in 0..<n {
+                        let slot = (begin + i) & mask
+                        g4 = g4 + SIMD4(r.0[slot], r.1[slot], r.2[slot], r.3[slot]) * zBarSeq[i]
+                    }
+                    if let gradientOut { for lane in 0..<valid { gradientOut[first + lane] = g4[lane] } }
+                }
+                for lane in 0..<valid where perSynapseZBar != nil {
                     let syn = first + lane
                     let k = Int(tgt[syn])
                     let ring = history.ring(k)

@@ -53,3 +53,24 @@ import Testing
         #expect(automatic.weights[1] != 0.1, "the silent input's synapse learned")
     }
 }
+
+/// A schedule in (step, neuron) order is taken as given, any other order is sorted: both
+/// give the same events, repeated spikes as multiplicity.
+@Test func inputScheduleOrderDoesNotMatter() {
+    let steps = [3, 1, 3, 2, 1, 3], neurons: [Int32] = [2, 0, 1, 4, 0, 1]
+    let order = (0..<steps.count).sorted { (steps[$0], neurons[$0]) < (steps[$1], neurons[$1]) }
+    var events: [[[Int32]]] = []
+    for (s, n) in [(steps, neurons), (order.map { steps[$0] }, order.map { neurons[$0] })] {
+        let input = InputPopulation(size: 5)
+        input.setSpikes(steps: s, neurons: n, currentStep: 0)
+        var perStep: [[Int32]] = []
+        for t in 1...3 {
+            input.update(step: t)
+            perStep.append((0..<input.events.count).flatMap { e in
+                [input.events.ids[e], Int32(input.events.multiplicity[e])] })
+        }
+        events.append(perStep)
+    }
+    #expect(events[0] == events[1])
+    #expect(events[0] == [[0, 2], [4, 1], [1, 2, 2, 1]])
+}

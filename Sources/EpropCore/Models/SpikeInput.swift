@@ -73,11 +73,24 @@ public final class InputPopulation: NeuronPopulation, WorkCounting {
             keptNeurons.append(spikeNeurons[k])
             k += 1
         }
-        let order = (0..<steps.count).sorted {
-            steps[$0] != steps[$1] ? steps[$0] < steps[$1] : neurons[$0] < neurons[$1]
+        // Schedules usually arrive in (step, neuron) order already (N-MNIST samples do):
+        // checking is linear, sorting is not.
+        var ordered = true
+        for k in steps.indices.dropFirst()
+        where steps[k] < steps[k - 1] || (steps[k] == steps[k - 1] && neurons[k] < neurons[k - 1]) {
+            ordered = false
+            break
         }
-        spikeSteps = keptSteps + order.map { steps[$0] }
-        spikeNeurons = keptNeurons + order.map { neurons[$0] }
+        if ordered {
+            spikeSteps = keptSteps + steps
+            spikeNeurons = keptNeurons + neurons
+        } else {
+            let order = (0..<steps.count).sorted {
+                steps[$0] != steps[$1] ? steps[$0] < steps[$1] : neurons[$0] < neurons[$1]
+            }
+            spikeSteps = keptSteps + order.map { steps[$0] }
+            spikeNeurons = keptNeurons + order.map { neurons[$0] }
+        }
         cursor = 0
     }
 

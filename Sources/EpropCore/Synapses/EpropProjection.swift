@@ -1145,8 +1145,9 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// The event's final (accumulate-mode) optimizer call for synapses first ..< first + valid
     /// (valid ≤ 4; spare lanes repeat the last synapse and are not stored) with
-    /// gradients g, lane by lane.
-    @inline(__always)
+    /// gradients g, lane by lane. Out of line, so that `finish` is small enough to be inlined
+    /// into the kernel's groups (N-MNIST −1 %).
+    @inline(never)
     private func optimize<S: SynapseScalar>(_ first: Int, lanes g: SIMD4<Double>, valid: Int, _ event: PlannedEvent,
                                             _ f: Fields<S>) {
         var opt = optimizerLanes(first, valid: valid, f)

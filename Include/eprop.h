@@ -108,6 +108,17 @@ int32_t eprop_network_set_threads(eprop_network *network, int32_t threads);
 int32_t eprop_network_threads(const eprop_network *network, int32_t *threads /* OUT */);
 
 /**
+ * Work a step needs before it runs on the worker threads (≥ 0; default 32768): its planned
+ * synapse work (eligibility steps plus 4 per synapse event) plus 10 per recurrent neuron.
+ * Smaller steps run on the calling thread, where they are faster than with threads
+ * (cross-thread synchronisation and cache traffic cost more than they share). Results do
+ * not depend on it. 0: every step runs on the threads.
+ */
+int32_t eprop_network_set_parallel_min_work(eprop_network *network, int64_t work);
+/** The current minimum work of a parallel step. */
+int32_t eprop_network_parallel_min_work(const eprop_network *network, int64_t *work /* OUT */);
+
+/**
  * Simulate duration_ms (a non-negative multiple of dt). Successive calls continue exactly
  * where the previous one stopped.
  */

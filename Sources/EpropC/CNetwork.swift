@@ -50,6 +50,22 @@ public func eprop_network_threads(_ network: OpaquePointer?, _ threads: UnsafeMu
     }
 }
 
+/// Calls Network.setParallelMinimumWork(_:).
+@_cdecl("eprop_network_set_parallel_min_work")
+public func eprop_network_set_parallel_min_work(_ network: OpaquePointer?, _ work: Int64) -> Int32 {
+    withStatus { () throws(EpropError) in
+        try handle(network).setParallelMinimumWork(Int(work))
+    }
+}
+
+@_cdecl("eprop_network_parallel_min_work")
+public func eprop_network_parallel_min_work(_ network: OpaquePointer?, _ work: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withStatus { () throws(EpropError) in
+        let net = try handle(network)
+        try output(work, "work").pointee = Int64(net.parallelMinimumWork)
+    }
+}
+
 /// Calls Network.simulate(_:).
 @_cdecl("eprop_simulate")
 public func eprop_simulate(_ network: OpaquePointer?, _ duration: Double) -> Int32 {

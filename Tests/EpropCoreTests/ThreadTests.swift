@@ -8,6 +8,7 @@ private func run(threads: Int, adam: Bool, precision: SynapsePrecision = .double
     -> (weights: [Double], samples: [Double], spikes: [Int]) {
     let net = try Network(resolution: 1)
     try net.setThreads(threads)
+    try net.setParallelMinimumWork(0)   // every step on the threads (this network is small)
     net.synapsePrecision = precision
     let input = try net.addPopulation(model: "input", size: 30)
     let rec = try net.addPopulation(model: "eprop_iaf", size: 57)

@@ -23,6 +23,7 @@ private struct Setup {
 private func tiny(_ s: Setup) throws -> Network {
     let net = try Network(resolution: 1)
     try net.setThreads(s.threads)
+    try net.setParallelMinimumWork(0)
     let input = try net.addPopulation(model: "input", size: 2)
     let rec = try net.addPopulation(model: s.model, size: 3)
     let out = try net.addPopulation(model: "eprop_readout", size: 1)
@@ -217,6 +218,7 @@ func countsAreIdenticalForAnyThreadCount(eachStep: Bool) throws {
     func run(_ threads: Int) throws -> [Int64] {
         let net = try Network(resolution: 1)
         try net.setThreads(threads)
+        try net.setParallelMinimumWork(0)
         let input = try net.addPopulation(model: "input", size: 20)
         let rec = try net.addPopulation(model: "eprop_iaf_adapt", size: 37)
         let out = try net.addPopulation(model: "eprop_readout", size: 3)

@@ -103,6 +103,8 @@ SIGNATURES: dict = {
     "eprop_network_resolution": (c_int32, [_NET, _P_F64]),
     "eprop_network_time": (c_int32, [_NET, _P_F64]),
     "eprop_network_set_threads": (c_int32, [_NET, c_int32]),
+    "eprop_network_set_parallel_min_work": (c_int32, [_NET, c_int64]),
+    "eprop_network_parallel_min_work": (c_int32, [_NET, _P_I64]),
     "eprop_network_memory": (c_int32, [_NET, _P_I64, _P_I64]),
     "eprop_estimate_memory": (
         c_int32,
@@ -443,6 +445,18 @@ def network_time(handle) -> float:
 def network_set_threads(handle, threads: int) -> None:
     """eprop_network_set_threads."""
     check(library().eprop_network_set_threads(handle, int(threads)))
+
+
+def network_set_parallel_min_work(handle, work: int) -> None:
+    """eprop_network_set_parallel_min_work."""
+    check(library().eprop_network_set_parallel_min_work(handle, int(work)))
+
+
+def network_parallel_min_work(handle) -> int:
+    """eprop_network_parallel_min_work."""
+    out = c_int64()
+    check(library().eprop_network_parallel_min_work(handle, byref(out)))
+    return out.value
 
 
 def network_memory(handle) -> tuple:

@@ -8,6 +8,19 @@ from eprop.errors import InvalidArgumentError
 from eprop.sine_waves import train_sine_waves
 
 
+@pytest.fixture(autouse=True)
+def always_parallel(monkeypatch):
+    """Every network of these tests runs every step on its threads: they are small, and
+    below ``parallel_min_work`` a step would run on the calling thread."""
+    original = eprop.Network.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.parallel_min_work = 0
+
+    monkeypatch.setattr(eprop.Network, "__init__", init)
+
+
 @pytest.mark.parametrize("optimizer", ["gradient_descent", "adam"])
 def test_sine_task_identical_for_1_and_2_threads(optimizer):
     task = tasks.sine_wave_task(seed=3, n_iter=3, steps_per_sequence=200, variant="test")
@@ -34,12 +47,38 @@ def test_thread_count_validation():
     assert net.threads == 1
 
 
-def _mixed_network(threads, model, optimizer, each_step, precision, tau_spread, flush_ms):
+def test_parallel_min_work_validation_and_default(monkeypatch):
+    monkeypatch.undo()   # the library's default, not the fixture's 0
+    net = eprop.Network(threads=2)
+    assert net.parallel_min_work == 32768
+    net.parallel_min_work = 0
+    assert net.parallel_min_work == 0
+    with pytest.raises(InvalidArgumentError, match=r"parallel_min_work: must be ≥ 0, got -1"):
+        net.parallel_min_work = -1
+    with pytest.raises(InvalidArgumentError, match="parallel_min_work: expected a whole number"):
+        net.parallel_min_work = 1.5
+    assert eprop.Network(parallel_min_work=5).parallel_min_work == 5
+
+
+@pytest.mark.parametrize("min_work", [0, 2000, 10**9])
+def test_steps_below_parallel_min_work_give_the_same_results(min_work):
+    """With 2 threads, steps run on the threads (0), some on the threads and some on the
+    calling thread (2000: this network's steps straddle it) or all on the calling thread
+    (10^9): the same weights and spikes as 1 thread."""
+    reference = _mixed_network(1, "eprop_iaf_adapt", "adam", False, "double", 10.0, 50.0)
+    other = _mixed_network(2, "eprop_iaf_adapt", "adam", False, "double", 10.0, 50.0, min_work=min_work)
+    for a, b in zip(reference, other):
+        assert np.array_equal(a, b)
+
+
+def _mixed_network(threads, model, optimizer, each_step, precision, tau_spread, flush_ms, min_work=None):
     """A sparse network with every path of the kernel: rows of many lengths (full groups of
     8 and 4, 1–3 synapse tails), first events, flush events, cutoffs, Adam, adaptive targets,
     per-synapse z̄ (τ_m differing across targets), readouts and single precision."""
     rng = np.random.default_rng(7)
     net = eprop.Network(threads=threads, synapse_precision=precision)
+    if min_work is not None:
+        net.parallel_min_work = min_work
     n_in, n_rec, n_out = 40, 61, 3
     inp = net.add_population("input", n_in)
     tau = 20.0 + tau_spread * rng.random(n_rec)

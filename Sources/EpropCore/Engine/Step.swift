@@ -16,15 +16,20 @@ extension Network {
         // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
         // source share is planned once, in order of source population (so inputs into a
         // neuron add up in increasing source id, as in NEST).
+        var work = 0
         for projection in deliveryOrder {
             projection.planEvents(populations[projection.sourcePopulation].events, stamp: t)
-            if pool != nil { projection.partition(parts: parts) }
+            work &+= projection.plannedWork
         }
+        for population in recurrentPopulations { work &+= 10 &* population.size }
+        // A small step runs on this thread: the same operations in the same order.
+        let parallel = pool != nil && work >= parallelMinimumWork
+        if parallel { for projection in deliveryOrder { projection.partition(parts: parts) } }
         // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
         // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
         // Phase 2: each synapse computes its gradient and weight update, then transmits
         // the new weight (§8.2).
-        if pool == nil {
+        if !parallel {
             if !phase1Done {
                 for feedback in learningSignals { feedback.deliverLearningSignal(step: t, targets: 0..<feedback.targetCount, part: 0) }
             }
@@ -55,7 +60,7 @@ extension Network {
             if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
         }
         let recurrent = recurrentPopulations, feedback = feedbackInto   // stored arrays: no allocation per step
-        if pool == nil {
+        if !parallel {
             for (index, population) in recurrent.enumerated() {
                 update(population, step: t, neurons: 0..<population.size, events: population.events,
                        deliverNext: fuse ? feedback[index] : [], part: 0)

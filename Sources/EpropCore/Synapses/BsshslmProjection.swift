@@ -214,10 +214,17 @@ final class BsshslmProjection: Projection, WorkCounting {
         return oldest
     }
 
+    /// Synapses of the planned events, 16 steps each (a gradient reads an interval's history).
+    public private(set) var plannedWork = 0
+
     func planEvents(_ events: EventList, stamp ts: Int) {
         planned.removeAll(keepingCapacity: true)
         isiArena.removeAll(keepingCapacity: true)
         plan.reset()
+        defer {
+            plannedWork = 0
+            for p in planned { plannedWork &+= 16 &* (connectivity.rowStart[Int(p.source) + 1] - connectivity.rowStart[Int(p.source)]) }
+        }
         for e in 0..<events.count {
             let s = Int(events.ids[e]), mult = events.multiplicity[e]
             if mult == 0 {

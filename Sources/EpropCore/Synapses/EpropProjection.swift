@@ -104,6 +104,8 @@ public final class EpropProjection: Projection, WorkCounting {
 
     // The events of the current step, planned, and their sequences (reused every step).
     var planned: [PlannedEvent] = []
+    /// Eligibility steps of the planned events plus 4 per synapse event (`partition`'s measure).
+    public private(set) var plannedWork = 0
     var zBarSequence: UnsafeMutablePointer<Double>
     var zSequence: UnsafeMutablePointer<Double>
     var sequenceCapacity = 1024
@@ -302,6 +304,7 @@ public final class EpropProjection: Projection, WorkCounting {
         }
         if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp, tally: &tally) }
         count(tally)
+        plannedWork = tally.steps &+ 4 &* tally.integrated
     }
 
     /// Steps after which a silent source's pending interval is consumed by an automatic

@@ -24,6 +24,9 @@ public protocol Projection: AnyObject {
     /// Phase B, after every share of phase A: transmits the planned spikes to the targets in
     /// `targets` (and, for projections without phase A, integrates them as `integrate` does).
     func transmit(targets: Range<Int>)
+    /// Synapse work of the events planned last, in synapse-steps: what decides whether a
+    /// step is worth running on several threads (`Network.parallelMinimumWork`).
+    var plannedWork: Int { get }
 }
 
 extension Projection {
@@ -31,6 +34,7 @@ extension Projection {
 
     func partition(parts: Int) {}
     func integrateSynapses(part: Int) {}
+    public var plannedWork: Int { 0 }
     func transmit(targets: Range<Int>) { integrate(targets: targets) }
 
     /// Processes the events of the source population stamped `stamp`, all targets at once.

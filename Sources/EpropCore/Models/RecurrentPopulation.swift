@@ -107,9 +107,9 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     let lastEvent: UnsafeMutablePointer<Int>
     /// Consecutive steps with ψ = 0 up to the last update (saturating).
     let quietSteps: UnsafeMutablePointer<Int32>
-    /// Whether some neuron has had ψ = 0 for so long (≥ `quietThreshold` steps) that the ē of
-    /// synapses onto it may near the subnormal range; refreshed every 256 steps. Only a hint
-    /// for the kernel, which then checks those traces (`EpropProjection.accumulate`).
+    /// Whether some neuron has had ψ = 0 for so long that the ē of synapses onto it may near
+    /// the subnormal range (`refreshQuietNeurons`, every 256 steps). Only a hint for the
+    /// kernel, which then checks those traces (`EpropProjection.accumulate`).
     private(set) var hasQuietNeurons = false
     /// Ignore-and-spike: steps until the next forced spike (spec §3.7).
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
@@ -361,7 +361,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     }
 
     /// Sets `hasQuietNeurons`: some neuron's ψ has been 0 for as many steps as κ or κ_reg (the
-    /// slower) needs to shrink a trace by 2^−900.
+    /// slower) needs to shrink a trace by 2^−900. Per-neuron κ (not uniform) never sets it:
+    /// those targets take the one-by-one loop, which has no packed lanes to protect.
     func refreshQuietNeurons() {
         let slowest = max(kappa.isUniform ? kappa[0] : 1, kappaReg.isUniform ? kappaReg[0] : 1)
         guard slowest < 1 else { hasQuietNeurons = false; return }

@@ -830,10 +830,11 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// ē, ē_reg of synapses first ..< first + valid (valid ≤ V.scalarCount; spare lanes
     /// compute a copy of the last synapse, never stored) over the interval's n entries
-    /// (accumulate mode, uniform targets), with the decay applied if due, and their summed
-    /// gradient g, continued from `gradientIn`. Each lane does exactly the scalar operations.
-    /// With `prefetchGroup` ≥ 0, iteration i also prefetches entry i of the runs of the
-    /// synapses prefetchGroup ..< prefetchGroup + V.scalarCount (same event).
+    /// (uniform targets), with the decay applied if due, and their summed gradient g,
+    /// continued from `gradientIn`; with `eachStep` (four lanes) the optimizer call of every
+    /// entry instead, g then being the last entry's. Each lane does exactly the scalar
+    /// operations. With `prefetchGroup` ≥ 0, iteration i also prefetches entry i of the runs
+    /// of the synapses prefetchGroup ..< prefetchGroup + V.scalarCount (same event).
     @inline(__always)
     private func accumulate<V: SIMD, S: SynapseScalar>(_: V.Type, _ first: Int, valid: Int = V.scalarCount,
                                                        _ event: PlannedEvent, _: S.Type,

@@ -133,3 +133,27 @@ def test_readout_recordables():
     # error = (y - y*)·λ, readout_signal = y·λ, target_signal = y*·λ (spec 5.2).
     np.testing.assert_allclose(r["error_signal"], r["readout_signal"] - r["target_signal"], rtol=0, atol=1e-15)
     assert set(eprop.model_recordables("eprop_readout")) >= {"V_m", "readout_signal", "target_signal", "error_signal"}
+
+
+def test_learning_signal_is_plus_zero_while_the_window_is_closed():
+    """With the learning window closed every readout error is ±0 (0 · (y − y*)); the
+    learning signals are then exactly +0 (NEST's sum of ±0 terms from +0), and the engine
+    skips their delivery. Opening the window makes them nonzero."""
+    rng = np.random.default_rng(5)
+    net = eprop.Network()
+    inp = net.add_population("input", 10)
+    rec = net.add_population("eprop_iaf", 12, C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.03, t_ref=0.0)
+    out = net.add_population("eprop_readout", 3, C_m=1.0, E_L=0.0, V_m=0.0)
+    net.connect(inp, rec, "eprop_synapse", weights=rng.normal(0.05, 0.02, (12, 10)))
+    net.connect(rec, out, "eprop_synapse", weights=rng.normal(0.0, 0.3, (3, 12)))
+    net.connect(out, rec, "eprop_learning_signal_connection", weights=rng.normal(0.0, 1.0, (12, 3)))  # B of both signs
+    inp.set_spike_times(rng.integers(0, 10, 300), np.sort(rng.integers(1, 99, 300)).astype(float))
+    out.set_target([1.0], np.full((3, 1), 0.5))          # y − y* of both signs
+    out.set_learning_window([1.0, 60.0], [[0.0, 1.0]] * 3)   # closed, then open from 60 ms
+    trace = net.record_state(rec, ["learning_signal"])
+    net.simulate(100.0)
+    times, data = trace.get()
+    ls = data[:, 0, :]
+    closed = times < 55.0
+    assert np.all(ls[closed] == 0.0) and not np.any(np.signbit(ls[closed]))
+    assert np.count_nonzero(ls[times > 65.0]) > 0

@@ -211,6 +211,14 @@ final class LearningSignalProjection: Projection, WorkCounting {
             let writes = start[targets.upperBound] - start[targets.lowerBound]
             counters.add(.learningSignalWrites, writes, part: part)
             counters.add(.synapseStateBytesTouched, writes * 16, part: part)
+            // With every error ±0 (a closed learning window) each B·e is ±0 (B is finite),
+            // and L, which starts at +0 and so is never −0, stays as it is: bit for bit.
+            var anyError = false
+            for k in 0..<readouts.size where error[k] != 0 {
+                anyError = true
+                break
+            }
+            guard anyError else { return }
             let ahead = 8
             for j in targets where start[j] < start[j + 1] {
                 if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }

@@ -554,11 +554,8 @@ public final class EpropProjection: Projection, WorkCounting {
         shareStart.append(0)
         shareStart.append(0)
         let line = 64 / precision.fieldBytes
+        let total = plannedWork   // Σ row · (n + 4) over the integrating events
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
-            var total = 0
-            for event in planned where event.integrates {
-                total &+= (rowStart[event.source + 1] - rowStart[event.source]) &* (event.n &+ 4)
-            }
             var done = 0, part = 1
             for (index, event) in planned.enumerated() where event.integrates && part < parts {
                 let start = rowStart[event.source], end = rowStart[event.source + 1], cost = event.n &+ 4
@@ -1050,44 +1047,37 @@ public final class EpropProjection: Projection, WorkCounting {
             while first < rows.upperBound {
                 let valid = min(4, rows.upperBound - first)
                 var g4 = SIMD4<Double>()
-                if perSynapseZBar == nil {
-                    // Four independent g chains side by side (each lane the scalar operations).
-                    var r = (history.ring(Int(tgt[first])), history.ring(Int(tgt[first])),
-                             history.ring(Int(tgt[first])), history.ring(Int(tgt[first])))
-                    r.1 = history.ring(Int(tgt[first + min(1, valid - 1)]))
-                    r.2 = history.ring(Int(tgt[first + min(2, valid - 1)]))
-                    r.3 = history.ring(Int(tgt[first + min(3, valid - 1)]))
+                if let perSynapseZBar {
+                    // Per-synapse z̄ (targets' τ_m differ): one synapse at a time.
+                    for lane in 0..<valid {
+                        let syn = first + lane
+                        let k = Int(tgt[syn])
+                        let ring = history.ring(k)
+                        var zb = S.load(perSynapseZBar, syn)
+                        var g = gradientIn?[syn] ?? 0
+                        for i in 0..<n {
+                            zb = alphaColumn[k] * zb + zSeq[i]
+                            g = g + ring[(begin + i) & mask] * zb
+                        }
+                        if decay > 0 { zb *= pow(alphaColumn[k], Double(decay)) }
+                        S.store(perSynapseZBar, syn, zb)
+                        g4[lane] = g
+                    }
+                    for lane in valid..<4 { g4[lane] = g4[valid - 1] }
+                } else {
+                    // Four independent g chains side by side (each lane the scalar operations;
+                    // spare lanes repeat the last synapse).
+                    func ring(_ lane: Int) -> UnsafeMutablePointer<Double> {
+                        history.ring(Int(tgt[first + min(lane, valid - 1)]))
+                    }
+                    let r = (ring(0), ring(1), ring(2), ring(3))
                     for lane in 0..<4 { g4[lane] = gradientIn?[first + min(lane, valid - 1)] ?? 0 }
                     for i in 0..<n {
                         let slot = (begin + i) & mask
                         g4 = g4 + SIMD4(r.0[slot], r.1[slot], r.2[slot], r.3[slot]) * zBarSeq[i]
                     }
-                    if let gradientOut { for lane in 0..<valid { gradientOut[first + lane] = g4[lane] } }
                 }
-                for lane in 0..<valid where perSynapseZBar != nil {
-                    let syn = first + lane
-                    let k = Int(tgt[syn])
-                    let ring = history.ring(k)
-                    var zb = perSynapseZBar.map { S.load($0, syn) } ?? 0
-                    var g = gradientIn?[syn] ?? 0
-                    for i in 0..<n {
-                        let zBarValue: Double
-                        if perSynapseZBar != nil {
-                            zb = alphaColumn[k] * zb + zSeq[i]
-                            zBarValue = zb
-                        } else {
-                            zBarValue = zBarSeq[i]
-                        }
-                        g = g + ring[(begin + i) & mask] * zBarValue
-                    }
-                    if let perSynapseZBar {
-                        if decay > 0 { zb *= pow(alphaColumn[k], Double(decay)) }
-                        S.store(perSynapseZBar, syn, zb)
-                    }
-                    gradientOut?[syn] = g
-                    g4[lane] = g
-                }
-                for lane in valid..<4 { g4[lane] = g4[valid - 1] }
+                if let gradientOut { for lane in 0..<valid { gradientOut[first + lane] = g4[lane] } }
                 if finalCall { optimize(first, lanes: g4, valid: valid, event, fields) }
                 if transmit {
                     for syn in first..<first + valid { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
@@ -1209,8 +1199,6 @@ public final class EpropProjection: Projection, WorkCounting {
             }
         }
     }
-
-
 }
 
 /// Work of the events one projection planned in a step: what every synapse of each event's

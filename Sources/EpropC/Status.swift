@@ -7,7 +7,8 @@ import EpropCore
 
 // The error half of the C layer: every exported function runs its body in `withStatus`,
 // which maps a thrown EpropError to its status code and the thread-local message, and
-// catches nothing else (the core throws only EpropError).
+// catches nothing else (the core throws only EpropError). It first refuses a CPU the core
+// was not compiled for (CPU.swift).
 
 private let lastErrorKey: pthread_key_t = {
     var key = pthread_key_t()
@@ -28,7 +29,8 @@ func lastError() -> UnsafePointer<CChar> {
 
 @inline(__always)
 func withStatus(_ body: () throws(EpropError) -> Void) -> Int32 {
-    do {
+    do throws(EpropError) {
+        if let unsupportedCPU { throw unsupportedCPU }
         try body()
         return EpropStatus.ok.rawValue
     } catch {

@@ -1,0 +1,9 @@
+#ifndef EPROP_CPU_H
+#define EPROP_CPU_H
+
+/* Internal to libeprop (hidden): what the running CPU can execute. */
+
+/* 1 if the CPU has AVX2 and FMA (x86-64: Haswell, 2013, and later), else 0. */
+__attribute__((visibility("hidden"))) int epropcpu_has_avx2_fma(void);
+
+#endif

@@ -258,7 +258,7 @@ struct SynapseOptimizerLanes {
 }
 
 /// √x lane by lane. IEEE square roots are correctly rounded, so this equals Double's
-/// squareRoot() in every lane; on x86-64 it is two packed SSE2 instructions (SIMD's own
+/// squareRoot() in every lane; on x86-64 it is two packed 128-bit instructions (SIMD's own
 /// squareRoot() calls libm's sqrt once per lane, with a branch for errno).
 @inline(__always)
 func packedSquareRoot(_ x: SIMD4<Double>) -> SIMD4<Double> {

@@ -187,3 +187,30 @@ def test_per_neuron_surrogate_functions():
     with pytest.raises(BadPropertyError, match="piecewise_linear"):
         pop.set(surrogate_gradient_function=["exponential", "nonsense"])
     assert pop.get("surrogate_gradient_function") == ["exponential", "arctan_derivative"]
+
+
+def test_durations_too_long_for_a_step_count_act_as_infinite():
+    """t_ref, cutoff and flush interval of 1e300 ms count as never (no overflow, no crash):
+    the same spikes and weights as +inf."""
+    import numpy as np
+
+    def run(duration_ms):
+        net = eprop.Network(resolution=1.0)
+        inp = net.add_population("input", 3)
+        rec = net.add_population("eprop_iaf", 4, C_m=1.0, E_L=0.0, V_m=0.0, V_th=0.03, tau_m=30.0, t_ref=0.0,
+                                 flush_event_send_interval=duration_ms, eprop_isi_trace_cutoff=duration_ms)
+        out = net.add_population("eprop_readout", 1, C_m=1.0, E_L=0.0, tau_m=30.0)
+        net.connect(inp, rec, "eprop_synapse", np.full((4, 3), 0.05))
+        p = net.connect(rec, out, "eprop_synapse", np.full((1, 4), 0.1))
+        net.connect(out, rec, "eprop_learning_signal_connection", weights=np.full((4, 1), 0.5))
+        inp.set_spike_times(np.array([0, 1, 2, 0, 1]), np.array([1.0, 2.0, 3.0, 10.0, 11.0]))
+        out.set_target(np.arange(1.0, 41.0), np.sin(np.arange(1.0, 41.0) / 7.0)[None, :])
+        spikes = net.record_spikes(rec)
+        net.simulate(40.0)
+        return spikes.get(), p.weights
+
+    (t_inf, s_inf), w_inf = run(float("inf"))
+    (t_big, s_big), w_big = run(1e300)
+    assert np.array_equal(t_inf, t_big) and np.array_equal(s_inf, s_big)
+    assert np.array_equal(w_inf, w_big)
+    assert len(t_big) > 0   # the neurons spiked: the runs are not trivially equal

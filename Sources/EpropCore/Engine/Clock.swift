@@ -9,12 +9,15 @@ public struct Clock: Sendable {
     public init(dt: Double) { self.dt = dt }
 
     /// A duration in ms as whole steps, rounded to NEST's tics (1 µs) and then up to whole
-    /// steps, as NEST converts t_ref, cutoffs and flush intervals. +inf gives `Clock.never`.
+    /// steps, as NEST converts t_ref, cutoffs and flush intervals. +inf, and any duration of
+    /// 2^60 steps or more (longer than any run: 3.6e7 years at 1 ms), gives `Clock.never`, so
+    /// sums of two step counts cannot overflow.
     public func steps(_ ms: Double) -> Int {
         if ms.isInfinite { return Clock.never }
         let tics = (ms * 1000.0).rounded()
         let ticsPerStep = (dt * 1000.0).rounded()
-        return Int((tics / ticsPerStep).rounded(.up))
+        let steps = (tics / ticsPerStep).rounded(.up)
+        return steps >= 0x1p60 ? Clock.never : Int(steps)
     }
 
     /// The step of a time that must lie on the grid (spike and amplitude times); nil if

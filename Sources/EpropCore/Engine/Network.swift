@@ -36,6 +36,10 @@ public final class Network {
     /// The step whose learning signals (phase 1) were delivered at the end of the step
     /// before, fused with the recurrent neurons' update (Step.swift); −1: none.
     var learningSignalsDelivered = -1
+    /// Whether history entries no readout error reaches are marked, so that the gradient
+    /// kernel leaves out their L·ē (the same bits, EpropProjection.accumulate). Off only in
+    /// the tests that compare both ways.
+    var marksEntriesWithoutLearningSignal = true
     var recorders: [Recorder] = []
     /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
     public let counters = WorkCounters()

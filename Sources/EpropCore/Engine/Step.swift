@@ -13,6 +13,7 @@ extension Network {
     func step(_ t: Int, deliverNextLearningSignals fuse: Bool = false) {
         let parts = pool?.chunks ?? 1
         let phase1Done = learningSignalsDelivered == t
+        if !phase1Done { markLearningSignals(step: t) }
         // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
         // source share is planned once, in order of source population (so inputs into a
         // neuron add up in increasing source id, as in NEST).
@@ -59,6 +60,7 @@ extension Network {
         for population in populations {
             if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
         }
+        if fuse { markLearningSignals(step: t + 1) }
         let recurrent = recurrentPopulations, feedback = feedbackInto   // stored arrays: no allocation per step
         if !parallel {
             for (index, population) in recurrent.enumerated() {
@@ -78,6 +80,21 @@ extension Network {
         learningSignalsDelivered = fuse ? t + 1 : -1
 
         for recorder in recorders { recorder.sample(step: t) }
+    }
+
+    /// Records, before the learning signals of step t are delivered (in phase 1, or fused
+    /// into step t − 1) and before step t plans its events, which recurrent history entry
+    /// t − lag gets none: no readout error of the feedback projections into its population
+    /// is nonzero, which is exactly when every delivery leaves L alone.
+    private func markLearningSignals(step t: Int) {
+        guard marksEntriesWithoutLearningSignal else { return }
+        let feedback = feedbackInto
+        for (index, population) in recurrentPopulations.enumerated() {
+            let entry = t - population.model.learningSignalLag
+            guard index < feedback.count, population.history.contains(entry),
+                  !feedback[index].contains(where: { $0.hasError }) else { continue }
+            population.history.markWithoutLearningSignal(entry)
+        }
     }
 
     /// The update of `neurons` for step t, followed block by block by the learning signals

@@ -86,6 +86,49 @@ public final class EpropHistory {
 
     public func contains(_ t: Int) -> Bool { t >= firstStep && t < endStep }
 
+    // MARK: Entries without a learning signal
+
+    /// Runs [start, end) of entries whose learning signal L is known to be +0: the step loop
+    /// saw no readout error that could reach them (`markWithoutLearningSignal`). Outside a
+    /// learning window (N-MNIST: 290 of every 300 steps) the gradient kernel then skips
+    /// L·ē: adding L·ē = ±0 to a sum changes none of its bits (see EpropProjection).
+    /// Entries nobody marked count as carrying a signal, so code that writes L itself
+    /// (tests) gets the full computation.
+    private var quietRunStart: [Int] = [], quietRunEnd: [Int] = []
+    private var quietRunHead = 0
+
+    /// Records that entry t's learning signal is +0 (no readout error reached it). Called in
+    /// increasing t, by the step loop only, when it decides the entry's learning signal.
+    func markWithoutLearningSignal(_ t: Int) {
+        if let last = quietRunEnd.last, t < last { return }   // marked already
+        if let last = quietRunEnd.last, last == t {
+            quietRunEnd[quietRunEnd.count - 1] = t + 1
+        } else {
+            quietRunStart.append(t)
+            quietRunEnd.append(t + 1)
+        }
+        // Forget runs that left the window (amortised: compact once half the array is dead).
+        while quietRunHead < quietRunEnd.count - 1 && quietRunEnd[quietRunHead] <= firstStep { quietRunHead += 1 }
+        if quietRunHead > 32 && quietRunHead * 2 > quietRunEnd.count {
+            quietRunStart.removeFirst(quietRunHead)
+            quietRunEnd.removeFirst(quietRunHead)
+            quietRunHead = 0
+        }
+    }
+
+    /// Whether every entry of [begin, begin + n) has a learning signal known to be +0.
+    func withoutLearningSignal(_ begin: Int, count n: Int) -> Bool {
+        guard n > 0 else { return true }
+        // The last run starting at or before `begin` (runs are sorted and disjoint).
+        var low = quietRunHead, high = quietRunStart.count
+        while low < high {
+            let mid = (low + high) / 2
+            if quietRunStart[mid] <= begin { low = mid + 1 } else { high = mid }
+        }
+        guard low > quietRunHead else { return false }
+        return begin + n <= quietRunEnd[low - 1]
+    }
+
     /// Base pointer of neuron `j`'s ring and the index mask, for kernels that walk entries.
     @inlinable @inline(__always)
     public func ring(_ j: Int) -> UnsafeMutablePointer<Double> { data + j &* capacity &* channels }

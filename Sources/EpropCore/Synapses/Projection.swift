@@ -195,6 +195,13 @@ final class LearningSignalProjection: Projection, WorkCounting {
     /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`
     /// (part `part` of a parallel phase). The entry reached depends on the target family
     /// (t − 2; baseline t − 3, §10.5).
+    /// Whether some readout error is nonzero: otherwise the delivery leaves every L as it is.
+    var hasError: Bool {
+        let error = readouts.error
+        for k in 0..<readouts.size where error[k] != 0 { return true }
+        return false
+    }
+
     func deliverLearningSignal(step t: Int, targets: Range<Int>, part: Int = 0) {
         let entry = t - recurrent.model.learningSignalLag
         let history = recurrent.history
@@ -213,12 +220,7 @@ final class LearningSignalProjection: Projection, WorkCounting {
             counters.add(.synapseStateBytesTouched, writes * 16, part: part)
             // With every error ±0 (a closed learning window) each B·e is ±0 (B is finite),
             // and L, which starts at +0 and so is never −0, stays as it is: bit for bit.
-            var anyError = false
-            for k in 0..<readouts.size where error[k] != 0 {
-                anyError = true
-                break
-            }
-            guard anyError else { return }
+            guard hasError else { return }
             let ahead = 8
             for j in targets where start[j] < start[j + 1] {
                 if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }

@@ -40,6 +40,8 @@ public final class Network {
     /// kernel leaves out their L·ē (the same bits, EpropProjection.accumulate). Off only in
     /// the tests that compare both ways.
     var marksEntriesWithoutLearningSignal = true
+    /// Per recurrent population, what `markLearningSignals` reads (set by `prepare`).
+    var learningSignalMarkers: [LearningSignalMarker] = []
     var recorders: [Recorder] = []
     /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
     public let counters = WorkCounters()
@@ -548,6 +550,10 @@ public final class Network {
     func prepare() {
         for population in populations { population.prepare(clock) }
         feedbackInto = recurrentPopulations.map { recurrent in learningSignals.filter { $0.recurrent === recurrent } }
+        learningSignalMarkers = zip(recurrentPopulations, feedbackInto).map { recurrent, feedback in
+            LearningSignalMarker(history: recurrent.history, lag: recurrent.model.learningSignalLag,
+                                 errors: feedback.map { ($0.readouts.error, $0.readouts.size) })
+        }
         learningSignalsDelivered = -1
         for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
             recurrent.configureParts(pool?.chunks ?? 1)

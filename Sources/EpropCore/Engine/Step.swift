@@ -88,12 +88,8 @@ extension Network {
     /// is nonzero, which is exactly when every delivery leaves L alone.
     private func markLearningSignals(step t: Int) {
         guard marksEntriesWithoutLearningSignal else { return }
-        let feedback = feedbackInto
-        for (index, population) in recurrentPopulations.enumerated() {
-            let entry = t - population.model.learningSignalLag
-            guard index < feedback.count, population.history.contains(entry),
-                  !feedback[index].contains(where: { $0.hasError }) else { continue }
-            population.history.markWithoutLearningSignal(entry)
+        learningSignalMarkers.withUnsafeBufferPointer { markers in
+            for marker in markers { marker.mark(step: t) }
         }
     }
 
@@ -115,5 +111,27 @@ extension Network {
     @inline(__always)
     private func run(_ body: (_ chunk: Int, _ thread: Int) -> Void) {
         if let pool { pool.run(body) } else { body(0, 0) }
+    }
+}
+
+/// What `markLearningSignals` reads of one recurrent population and the readouts feeding
+/// it back: raw pointers and an unretained history (the network owns it for as long as it
+/// exists; `prepare` rebuilds the markers before every simulate call), so that the check
+/// each step costs no reference counting (iterating the populations did: ≈ 0.7 % of a
+/// sine-wave step).
+struct LearningSignalMarker {
+    unowned(unsafe) let history: EpropHistory
+    let lag: Int
+    /// Each feedback projection's readout errors and their count.
+    let errors: [(UnsafeMutablePointer<Double>, Int)]
+
+    /// Marks entry t − lag when no readout error is nonzero.
+    func mark(step t: Int) {
+        let entry = t - lag
+        guard history.contains(entry) else { return }
+        for (error, count) in errors {
+            for k in 0..<count where error[k] != 0 { return }
+        }
+        history.markWithoutLearningSignal(entry)
     }
 }

@@ -395,13 +395,24 @@ public final class EpropProjection: Projection, WorkCounting {
             event.sequence = sequenceCount
             reserveSequence(n)
             var zb = zBar[s], zBuf = zBuffer[s]
-            for i in 0..<n {
+            let zBarOut = zBarSequence + sequenceCount, zOut = zSequence + sequenceCount
+            let head = min(n, 2)
+            for i in 0..<head {
                 let z = zBuf
                 zBuf = zCurrent
                 zCurrent = 0
                 zb = alpha * zb + z
-                zBarSequence[sequenceCount + i] = zb
-                zSequence[sequenceCount + i] = z
+                zBarOut[i] = zb
+                zOut[i] = z
+            }
+            // From the third entry on z is +0, and α·z̄ + 0 is α·z̄ to the bit (z̄ ≥ +0 is
+            // never −0): the chain's latency is the multiplication alone.
+            if n > head {
+                for i in head..<n {
+                    zb = alpha * zb
+                    zBarOut[i] = zb
+                }
+                (zOut + head).update(repeating: 0, count: n - head)
             }
             sequenceCount += n
             remaining[s] -= n
@@ -739,9 +750,20 @@ public final class EpropProjection: Projection, WorkCounting {
                                       beta: b, rho: r, prefetchGroup: group, eachStep: true, fields)
                 }
             }
+            // The four-lane groups of an interval without learning signal, in a function of
+            // their own (a fifth copy of the kernel in `four` made the compiler call one of
+            // its copies instead of inlining it).
+            @inline(never)
+            func fourWithoutSignal(_ first: Int, valid: Int, prefetch group: Int) -> SIMD4<Double> {
+                accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
+                           kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                           beta: 0, rho: 0, prefetchGroup: group, eachStep: false, learningSignal: false, fields)
+            }
+            let fourLaneSkip = !signal && !adaptive && !each
             while first + 4 <= upper {
                 let group = prefetchRuns && first + 12 <= upper ? first + 8 : -1
-                let g = four(first, valid: 4, prefetch: group)
+                let g = fourLaneSkip ? fourWithoutSignal(first, valid: 4, prefetch: group)
+                    : four(first, valid: 4, prefetch: group)
                 finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
                 first += 4
             }
@@ -750,7 +772,8 @@ public final class EpropProjection: Projection, WorkCounting {
                 // synapse and are discarded: the scalar loop costs ≈ 4× per synapse (N-MNIST's
                 // input rows of ≈ 37 synapses end in one; −2.8 % per sample).
                 let valid = upper - first
-                let g = four(first, valid: valid, prefetch: -1)
+                let g = fourLaneSkip ? fourWithoutSignal(first, valid: valid, prefetch: -1)
+                    : four(first, valid: valid, prefetch: -1)
                 finish(first, lanes: g, valid: valid, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                        transmit: transmit)
                 first = upper

@@ -129,9 +129,7 @@ struct LearningSignalMarker {
     func mark(step t: Int) {
         let entry = t - lag
         guard history.contains(entry) else { return }
-        for (error, count) in errors {
-            for k in 0..<count where error[k] != 0 { return }
-        }
+        for (error, count) in errors where anyNonzero(error, count: count) { return }
         history.markWithoutLearningSignal(entry)
     }
 }

@@ -52,7 +52,8 @@ public final class EpropProjection: Projection, WorkCounting {
         /// (−1: starts from 0 / not kept), minus the row start, so synapse k's is at + k.
         var gradientIn = -1, gradientOut = -1
         var hasGradientIn = false, hasGradientOut = false
-        /// Every entry of the interval has L = +0 (EpropHistory): the kernel skips L·ē.
+        /// Accumulate mode, and every entry of the interval has L = +0 (EpropHistory): the
+        /// kernel skips L·ē.
         var withoutLearningSignal = false
     }
 
@@ -388,7 +389,8 @@ public final class EpropProjection: Projection, WorkCounting {
             event.begin = previous - 1
             let n = min(remaining[s], isi)
             event.n = n
-            if n > 0, case .recurrent(let p) = target, p.history.withoutLearningSignal(event.begin, count: n) {
+            if n > 0, !optimizer.eachStep, case .recurrent(let p) = target,
+               p.history.withoutLearningSignal(event.begin, count: n) {
                 event.withoutLearningSignal = true
                 eventsWithoutLearningSignal += 1
             }
@@ -707,7 +709,7 @@ public final class EpropProjection: Projection, WorkCounting {
             // An interval with no learning signal (outside the learning window) leaves L·ē
             // out: a third fewer history reads per step (N-MNIST, whose window is 10 of
             // every 300 steps: 6.43 → 5.92 ms per sample).
-            let signal = !event.withoutLearningSignal || each
+            let signal = !event.withoutLearningSignal   // never set with optimize_each_step
             if !prefetchRuns && !adaptive && !each {
                 while first + 8 <= upper {
                     // Two inlined copies, with and without L; the four-lane groups below keep L
@@ -759,7 +761,7 @@ public final class EpropProjection: Projection, WorkCounting {
                            kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
                            beta: 0, rho: 0, prefetchGroup: group, eachStep: false, learningSignal: false, fields)
             }
-            let fourLaneSkip = !signal && !adaptive && !each
+            let fourLaneSkip = !signal && !adaptive
             while first + 4 <= upper {
                 let group = prefetchRuns && first + 12 <= upper ? first + 8 : -1
                 let g = fourLaneSkip ? fourWithoutSignal(first, valid: 4, prefetch: group)

@@ -94,25 +94,26 @@ public final class EpropHistory {
     /// L·ē: adding L·ē = ±0 to a sum changes none of its bits (see EpropProjection).
     /// Entries nobody marked count as carrying a signal, so code that writes L itself
     /// (tests) gets the full computation.
-    private var quietRunStart: [Int] = [], quietRunEnd: [Int] = []
-    private var quietRunHead = 0
+    private var signalFreeStart: [Int] = [], signalFreeEnd: [Int] = []
+    /// Runs before this index have left the window.
+    private var signalFreeHead = 0
 
     /// Records that entry t's learning signal is +0 (no readout error reached it). Called in
     /// increasing t, by the step loop only, when it decides the entry's learning signal.
     func markWithoutLearningSignal(_ t: Int) {
-        if let last = quietRunEnd.last, t < last { return }   // marked already
-        if let last = quietRunEnd.last, last == t {
-            quietRunEnd[quietRunEnd.count - 1] = t + 1
+        if let last = signalFreeEnd.last, t <= last {
+            guard t == last else { return }   // marked already
+            signalFreeEnd[signalFreeEnd.count - 1] = t + 1
         } else {
-            quietRunStart.append(t)
-            quietRunEnd.append(t + 1)
+            signalFreeStart.append(t)
+            signalFreeEnd.append(t + 1)
         }
         // Forget runs that left the window (amortised: compact once half the array is dead).
-        while quietRunHead < quietRunEnd.count - 1 && quietRunEnd[quietRunHead] <= firstStep { quietRunHead += 1 }
-        if quietRunHead > 32 && quietRunHead * 2 > quietRunEnd.count {
-            quietRunStart.removeFirst(quietRunHead)
-            quietRunEnd.removeFirst(quietRunHead)
-            quietRunHead = 0
+        while signalFreeHead < signalFreeEnd.count - 1 && signalFreeEnd[signalFreeHead] <= firstStep { signalFreeHead += 1 }
+        if signalFreeHead > 32 && signalFreeHead * 2 > signalFreeEnd.count {
+            signalFreeStart.removeFirst(signalFreeHead)
+            signalFreeEnd.removeFirst(signalFreeHead)
+            signalFreeHead = 0
         }
     }
 
@@ -120,13 +121,13 @@ public final class EpropHistory {
     func withoutLearningSignal(_ begin: Int, count n: Int) -> Bool {
         guard n > 0 else { return true }
         // The last run starting at or before `begin` (runs are sorted and disjoint).
-        var low = quietRunHead, high = quietRunStart.count
+        var low = signalFreeHead, high = signalFreeStart.count
         while low < high {
             let mid = (low + high) / 2
-            if quietRunStart[mid] <= begin { low = mid + 1 } else { high = mid }
+            if signalFreeStart[mid] <= begin { low = mid + 1 } else { high = mid }
         }
-        guard low > quietRunHead else { return false }
-        return begin + n <= quietRunEnd[low - 1]
+        guard low > signalFreeHead else { return false }
+        return begin + n <= signalFreeEnd[low - 1]
     }
 
     /// Base pointer of neuron `j`'s ring and the index mask, for kernels that walk entries.

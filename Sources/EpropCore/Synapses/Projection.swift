@@ -192,16 +192,12 @@ final class LearningSignalProjection: Projection, WorkCounting {
     func planEvents(_ events: EventList, stamp: Int) {}
     func integrate(targets: Range<Int>) {}
 
+    /// Whether some readout error is nonzero: otherwise the delivery leaves every L as it is.
+    var hasError: Bool { anyNonzero(readouts.error, count: readouts.size) }
+
     /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`
     /// (part `part` of a parallel phase). The entry reached depends on the target family
     /// (t − 2; baseline t − 3, §10.5).
-    /// Whether some readout error is nonzero: otherwise the delivery leaves every L as it is.
-    var hasError: Bool {
-        let error = readouts.error
-        for k in 0..<readouts.size where error[k] != 0 { return true }
-        return false
-    }
-
     func deliverLearningSignal(step t: Int, targets: Range<Int>, part: Int = 0) {
         let entry = t - recurrent.model.learningSignalLag
         let history = recurrent.history
@@ -259,4 +255,11 @@ final class LearningSignalProjection: Projection, WorkCounting {
         }
         return (start, synapses, source)
     }
+}
+
+/// Whether any of values[0 ..< count] is nonzero (±0 count as zero).
+@inline(__always)
+func anyNonzero(_ values: UnsafeMutablePointer<Double>, count: Int) -> Bool {
+    for k in 0..<count where values[k] != 0 { return true }
+    return false
 }

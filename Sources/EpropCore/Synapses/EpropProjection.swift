@@ -52,9 +52,10 @@ public final class EpropProjection: Projection, WorkCounting {
         /// (−1: starts from 0 / not kept), minus the row start, so synapse k's is at + k.
         var gradientIn = -1, gradientOut = -1
         var hasGradientIn = false, hasGradientOut = false
-        /// Accumulate mode, and every entry of the interval has L = +0 (EpropHistory): the
-        /// kernel skips L·ē.
-        var withoutLearningSignal = false
+        /// Accumulate mode: only entries signalBegin ..< signalEnd of the interval (offsets)
+        /// may carry a learning signal, the others have L = +0 (EpropHistory), so the kernel
+        /// skips L·ē there. The whole interval unless planning found such entries.
+        var signalBegin = 0, signalEnd = Int.max
     }
 
     public let sourcePopulation: Int
@@ -320,8 +321,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// How often sources are checked for automatic flushes (steps).
     var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
 
-    /// Events planned whose interval had no learning signal (for tests).
-    var eventsWithoutLearningSignal = 0
+    /// Interval entries planned without a learning signal, summed over events, and the
+    /// events whose interval has entries with and without one (for tests).
+    var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
 
     /// Sources found due for an automatic flush (reused).
     private var flushCandidates: [Int] = []
@@ -389,10 +391,11 @@ public final class EpropProjection: Projection, WorkCounting {
             event.begin = previous - 1
             let n = min(remaining[s], isi)
             event.n = n
-            if n > 0, !optimizer.eachStep, case .recurrent(let p) = target,
-               p.history.withoutLearningSignal(event.begin, count: n) {
-                event.withoutLearningSignal = true
-                eventsWithoutLearningSignal += 1
+            if n > 0, !optimizer.eachStep, case .recurrent(let p) = target {
+                let span = p.history.learningSignalSpan(event.begin, count: n)
+                (event.signalBegin, event.signalEnd) = span
+                entriesWithoutLearningSignal += n - (span.hi - span.lo)
+                if span.lo < span.hi && (span.lo > 0 || span.hi < n) { eventsPartlyWithoutLearningSignal += 1 }
             }
             event.sequence = sequenceCount
             reserveSequence(n)
@@ -706,21 +709,15 @@ public final class EpropProjection: Projection, WorkCounting {
             // so those rows go four at a time (measured: N-MNIST −5 %, 10k and 100k no gain;
             // built for AVX2, 8 prefetching lanes at 100k: 12.35 → 12.6–13.1 s).
             let upper = rows.upperBound
-            // An interval with no learning signal (outside the learning window) leaves L·ē
-            // out: a third fewer history reads per step (N-MNIST, whose window is 10 of
-            // every 300 steps: 6.43 → 5.92 ms per sample).
-            let signal = !event.withoutLearningSignal   // never set with optimize_each_step
+            // Entries with no learning signal (outside the learning window) leave L·ē out: a
+            // third fewer history reads per step (N-MNIST, whose window is 10 of every 300
+            // steps: 6.43 → 5.92 ms per sample for intervals wholly outside it; see
+            // `accumulate` for those that reach into it).
             if !prefetchRuns && !adaptive && !each {
                 while first + 8 <= upper {
-                    // Two inlined copies, with and without L; the four-lane groups below keep L
-                    // (a further copy there made the compiler call one of them instead).
-                    let g = signal
-                        ? accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
-                                     kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
-                                     rho: 0, prefetchGroup: -1, eachStep: false, fields)
-                        : accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
-                                     kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
-                                     rho: 0, prefetchGroup: -1, eachStep: false, learningSignal: false, fields)
+                    let g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                                       kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
+                                       rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true, fields)
                     finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                            transmit: transmit)
                     first += 8
@@ -737,7 +734,7 @@ public final class EpropProjection: Projection, WorkCounting {
                 case (false, false):
                     return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
                                       kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
-                                      beta: 0, rho: 0, prefetchGroup: group, eachStep: false, fields)
+                                      beta: 0, rho: 0, prefetchGroup: group, eachStep: false, skipsSignalFree: true, fields)
                 case (true, false):
                     return accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
                                       kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true,
@@ -752,20 +749,9 @@ public final class EpropProjection: Projection, WorkCounting {
                                       beta: b, rho: r, prefetchGroup: group, eachStep: true, fields)
                 }
             }
-            // The four-lane groups of an interval without learning signal, in a function of
-            // their own (a fifth copy of the kernel in `four` made the compiler call one of
-            // its copies instead of inlining it).
-            @inline(never)
-            func fourWithoutSignal(_ first: Int, valid: Int, prefetch group: Int) -> SIMD4<Double> {
-                accumulate(SIMD4<Double>.self, first, valid: valid, event, S.self, gradientIn, history: history,
-                           kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
-                           beta: 0, rho: 0, prefetchGroup: group, eachStep: false, learningSignal: false, fields)
-            }
-            let fourLaneSkip = !signal && !adaptive
             while first + 4 <= upper {
                 let group = prefetchRuns && first + 12 <= upper ? first + 8 : -1
-                let g = fourLaneSkip ? fourWithoutSignal(first, valid: 4, prefetch: group)
-                    : four(first, valid: 4, prefetch: group)
+                let g = four(first, valid: 4, prefetch: group)
                 finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
                 first += 4
             }
@@ -774,8 +760,7 @@ public final class EpropProjection: Projection, WorkCounting {
                 // synapse and are discarded: the scalar loop costs ≈ 4× per synapse (N-MNIST's
                 // input rows of ≈ 37 synapses end in one; −2.8 % per sample).
                 let valid = upper - first
-                let g = fourLaneSkip ? fourWithoutSignal(first, valid: valid, prefetch: -1)
-                    : four(first, valid: valid, prefetch: -1)
+                let g = four(first, valid: valid, prefetch: -1)
                 finish(first, lanes: g, valid: valid, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                        transmit: transmit)
                 first = upper
@@ -883,7 +868,7 @@ public final class EpropProjection: Projection, WorkCounting {
                                                        _ gradientIn: UnsafeMutablePointer<Double>?, history: KernelTargets,
                                                        kappa: Double, kappaReg: Double, kappaDecay: Double,
                                                        kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
-                                                       prefetchGroup: Int, eachStep: Bool, learningSignal: Bool = true,
+                                                       prefetchGroup: Int, eachStep: Bool, skipsSignalFree: Bool = false,
                                                        _ fields: Fields<S>) -> V where V.Scalar == Double {
         let lanes = V.scalarCount
         let begin = event.begin, n = event.n, decay = event.decay
@@ -918,6 +903,8 @@ public final class EpropProjection: Projection, WorkCounting {
         let config = optimizer
         var rate = 0
         let pf = prefetchGroup >= 0
+        let signalFrom = skipsSignalFree ? min(event.signalBegin, n) : 0
+        let signalTo = skipsSignalFree ? min(event.signalEnd, n) : n
         // Traces near or below 2^−1022 (synapses onto neurons that stopped firing decay there)
         // would make nearly every multiplication of their lane a microcode assist (≈ 40
         // cycles). Such lanes run the packed loop from 0 and are then redone one by one with
@@ -929,45 +916,55 @@ public final class EpropProjection: Projection, WorkCounting {
                 rings[lane] = history.ring(Int(tgt[first + min(lane, valid - 1)]))
                 rings[lanes + lane] = pf ? history.ring(Int(tgt[prefetchGroup + lane])) : rings[lane]
             }
-            for i in 0..<n {
-                let offset = ((begin + i) & mask) &* 3
-                var psi = V(), learning = V(), reg = V()   // ψ, L, reg of the entry
-                for lane in 0..<lanes {
-                    let p = rings[lane] + offset
-                    if pf { prefetch(rings[lanes + lane] + offset) }
-                    psi[lane] = p[0]
-                    if learningSignal { learning[lane] = p[1] }
-                    reg[lane] = p[2]
-                }
-                let e: V
-                if adaptive {
-                    // e = ψ·(z̄ − β·ε), then ε = ρ·ε + e (spec §8.3), lane by lane.
-                    e = psi * (zBarSeq[i] - beta * eps)
-                    eps = rho * eps + e
-                } else {
-                    e = psi * zBarSeq[i]
-                }
-                eb = kappa * eb + e
-                ebr = kappaReg * ebr + oneMinusKappaReg * e
-                if eachStep {
-                    g = learning * eb + reg * ebr
-                    opt.apply(unsafeBitCast(g, to: SIMD4<Double>.self), iterations: iterations[i], rates: rates,
-                              rate: &rate, config.kind, batch: Double(config.batchSize), beta1: config.beta1,
-                              beta2: config.beta2, epsilon: config.epsilon, wMin: config.wMin, wMax: config.wMax)
-                } else if learningSignal {
-                    g = g + (learning * eb + reg * ebr)
-                } else {
-                    g = g + reg * ebr   // L = +0: see below
+            // Entries signalFrom ..< signalTo with L, the others (L = +0) without: two copies
+            // of the loop, the inputs' intervals often reach into the learning window.
+            @inline(__always)
+            func entries(_ from: Int, _ to: Int, learningSignal: Bool) {
+                for i in from..<to {
+                    let offset = ((begin + i) & mask) &* 3
+                    var psi = V(), learning = V(), reg = V()   // ψ, L, reg of the entry
+                    for lane in 0..<lanes {
+                        let p = rings[lane] + offset
+                        if pf { prefetch(rings[lanes + lane] + offset) }
+                        psi[lane] = p[0]
+                        if learningSignal { learning[lane] = p[1] }
+                        reg[lane] = p[2]
+                    }
+                    let e: V
+                    if adaptive {
+                        // e = ψ·(z̄ − β·ε), then ε = ρ·ε + e (spec §8.3), lane by lane.
+                        e = psi * (zBarSeq[i] - beta * eps)
+                        eps = rho * eps + e
+                    } else {
+                        e = psi * zBarSeq[i]
+                    }
+                    eb = kappa * eb + e
+                    ebr = kappaReg * ebr + oneMinusKappaReg * e
+                    if eachStep {
+                        g = learning * eb + reg * ebr
+                        opt.apply(unsafeBitCast(g, to: SIMD4<Double>.self), iterations: iterations[i], rates: rates,
+                                  rate: &rate, config.kind, batch: Double(config.batchSize), beta1: config.beta1,
+                                  beta2: config.beta2, epsilon: config.epsilon, wMin: config.wMin, wMax: config.wMax)
+                    } else if learningSignal {
+                        g = g + (learning * eb + reg * ebr)
+                    } else {
+                        g = g + reg * ebr   // L = +0: see below
+                    }
                 }
             }
+            guard skipsSignalFree else { return entries(0, n, learningSignal: true) }
+            entries(0, signalFrom, learningSignal: false)
+            entries(signalFrom, signalTo, learningSignal: true)
+            entries(signalTo, n, learningSignal: false)
         }
-        // Without a learning signal (L = +0 at every entry, `withoutLearningSignal`), Δg =
+        // Without a learning signal (L = +0, entries outside signalFrom ..< signalTo), Δg =
         // L·ē + reg·ē_reg is reg·ē_reg to the bit while ē is finite: L·ē is then ±0, and
         // x + (±0) = x except for the sign of a zero sum, which cannot reach g (g starts at
-        // +0 and (+0) + (±0) = +0; nonzero g + ±0 = g). A lane whose ē overflowed (+0·∞ is
-        // NaN) is redone with L, one by one like the near-subnormal lanes below; ē stays
-        // non-finite once it is, so its value after the loop tells.
-        if !learningSignal {
+        // +0 and (+0) + (±0) = +0; nonzero g + ±0 = g; g is never −0, in any order of the
+        // entries with and without L). A lane whose ē overflowed (+0·∞ is NaN) is redone
+        // with L, one by one like the near-subnormal lanes below; ē stays non-finite once
+        // it is, so its value after the loop tells.
+        if skipsSignalFree && (signalFrom > 0 || signalTo < n) {
             for lane in 0..<valid where !eb[lane].isFinite { tiny |= 1 << lane }
         }
         if decay > 0 {

@@ -117,17 +117,27 @@ public final class EpropHistory {
         }
     }
 
-    /// Whether every entry of [begin, begin + n) has a learning signal known to be +0.
-    func withoutLearningSignal(_ begin: Int, count n: Int) -> Bool {
-        guard n > 0 else { return true }
-        // The last run starting at or before `begin` (runs are sorted and disjoint).
-        var low = signalFreeHead, high = signalFreeStart.count
-        while low < high {
-            let mid = (low + high) / 2
-            if signalFreeStart[mid] <= begin { low = mid + 1 } else { high = mid }
-        }
-        guard low > signalFreeHead else { return false }
-        return begin + n <= signalFreeEnd[low - 1]
+    /// The entries of [begin, begin + n) that may carry a learning signal, as offsets
+    /// lo ..< hi from `begin`: every entry before lo and from hi on has L = +0 (lo == hi:
+    /// all of them). An interval that ends in a learning window (or starts in one) then
+    /// skips L·ē for its entries outside it.
+    func learningSignalSpan(_ begin: Int, count n: Int) -> (lo: Int, hi: Int) {
+        guard n > 0 else { return (0, 0) }
+        let last = begin + n - 1
+        var lo = 0, hi = n
+        if let run = signalFreeRun(containing: begin) { lo = min(signalFreeEnd[run], begin + n) - begin }
+        if let run = signalFreeRun(containing: last) { hi = max(lo, signalFreeStart[run] - begin) }
+        return (lo, hi)
+    }
+
+    /// The run holding entry t, if any (runs are sorted and disjoint). Searched from the
+    /// newest run: intervals end at the newest entries, and the window holds few runs
+    /// (one per learning window).
+    private func signalFreeRun(containing t: Int) -> Int? {
+        var run = signalFreeStart.count - 1
+        while run >= signalFreeHead && signalFreeStart[run] > t { run -= 1 }
+        guard run >= signalFreeHead, t < signalFreeEnd[run] else { return nil }
+        return run
     }
 
     /// Base pointer of neuron `j`'s ring and the index mask, for kernels that walk entries.

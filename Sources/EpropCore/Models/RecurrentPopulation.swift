@@ -128,6 +128,9 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     // Derived constants (prepare), per neuron or shared.
     let store = ColumnStore()
     var alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth, cReg, fTargetPerStep, kappaReg, kappa, beta, rho: Column
+    /// (1 − κ_reg)/dt: what a spike adds to the rate estimate f_av (the same bits as
+    /// (1 − κ_reg)·z/dt with z = 1; +0 without a spike, as (1 − κ_reg)·0/dt).
+    var rateIncrement: Column
     var refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval: Column
     /// ψ of each neuron (index into SurrogateGradient), per neuron or shared.
     var surrogate: Column
@@ -166,6 +169,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         let zero = store.constant(0)
         (alpha, tauM, pI, vTh, vMin, vReset, iE, sgHeight, sgWidth) = (zero, zero, zero, zero, zero, zero, zero, zero, zero)
         (cReg, fTargetPerStep, kappaReg, kappa, beta, rho) = (zero, zero, zero, zero, zero, zero)
+        rateIncrement = zero
         (refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval) = (zero, zero, zero, zero, zero)
         surrogate = zero
         pZ = zero
@@ -294,10 +298,12 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         if model.isBaseline {
             kappa = store.constant(0)
             kappaReg = store.constant(0)
+            rateIncrement = store.constant((1.0 - 0.0) / dtValue)
             pZ = store.column(p, "regular_spike_arrival", "tau_m") { regular, tauM in regular != 0 ? 1.0 : 1.0 - exp(-dtValue / tauM) }
         } else {
             kappa = store.column(p, "kappa")
             kappaReg = store.column(p, "kappa_reg")
+            rateIncrement = store.column(p, "kappa_reg") { (1.0 - $0) / dtValue }
             pZ = store.constant(1)
         }
         flushSteps = store.column(p, "flush_event_send_interval") { $0.isInfinite ? -1 : Double(clock.steps($0)) }
@@ -440,10 +446,10 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     @inline(__always)
     func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList) {
         emitEvent(j, t, spiked: spiked, events: events)
-        let zj: Double = spiked ? 1 : 0
-        z[j] = zj
-        let kr = kappaReg[j]
-        fAv[j] = kr * fAv[j] + (1.0 - kr) * zj / dt
+        z[j] = spiked ? 1 : 0
+        // f_av = κ_reg·f_av + (1 − κ_reg)·z/dt, with the increment precomputed: no division
+        // per neuron and step.
+        fAv[j] = kappaReg[j] * fAv[j] + (spiked ? rateIncrement[j] : 0)
         // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
         if j &+ 8 < size { prefetchForWrite(history.entry(j &+ 8, t)) }
         let entry = history.entry(j, t)

@@ -5,8 +5,9 @@ Cases (eprop only; every run in its own subprocess, thread counts alternating, `
 rounds, so the ratios compare runs made under the same load):
 
 * N-MNIST tutorial network (1196 inputs, 150 eprop_iaf, 10 readouts), the pipeline's
-  ``TutorialNetwork.run_group`` as in ``nmnist_vs_nest.py``: ms per 300-ms sample
-  (input setup + simulate), saccade-MNIST if converted, else the Poisson stand-in;
+  ``TutorialNetwork.run_group`` as in ``nmnist_vs_nest.py``: ms per 300-ms sample inside
+  ``Network.simulate`` (as NEST is timed), saccade-MNIST if converted, else the Poisson
+  stand-in;
 * the sparse network of ``sparse_vs_nest.py`` (100k by default): wall s per simulated s.
 
 For each case and thread count it prints the fastest and the median run, the ratio of the
@@ -56,7 +57,7 @@ def nmnist_child(samples: int, threads: int, seed: int = 1) -> dict:
     labels = np.array([source.label(int(i)) for i in order], dtype=np.int64)
     ours = nv.run_eprop(config, [spikes], [labels], [config.eta_train], threads=threads)
     weights = [ours["weights"][k][2] for k in sorted(ours["weights"])]
-    return dict(wall=ours["wall"], samples=n, source=what,
+    return dict(wall=ours["simulate"], samples=n, source=what,
                 digest=_digest(ours["V_m"], ours["readout_signal"], *weights))
 
 

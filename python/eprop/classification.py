@@ -365,6 +365,8 @@ class GroupResult:
         rec_spikes: recurrent spikes recorded during the group (None if not recorded).
         eta: learning rate set for the group.
         snapshot: traces of the first samples if captured (see ``run_group(capture=…)``).
+        simulate_s: the part of ``wall_s`` spent inside ``Network.simulate``, s (what a
+            NEST script's timer around ``nest.Simulate`` measures).
     """
 
     index: int
@@ -378,6 +380,7 @@ class GroupResult:
     rec_spikes: int | None
     eta: float
     snapshot: dict | None = None
+    simulate_s: float = 0.0
 
     @property
     def n(self) -> int:
@@ -406,6 +409,7 @@ class _Pending:
     wall_s: float
     capture: int
     inputs: tuple | None  # (neurons, times) of the captured samples
+    simulate_s: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -661,25 +665,27 @@ class TutorialNetwork:
         j = next((j for j in range(0, k0 - k_now + 1) if (k0 - j) not in busy), 0)
         if (k0 - j) in busy:
             self.dropped_spikes += int(np.count_nonzero(pending == k0))
+        simulated = 0.0   # time inside Network.simulate, s
         if k0 - j > k_now:
-            self.network.simulate((k0 - j - k_now) * dt)
+            simulated += self._simulate((k0 - j - k_now) * dt)
         neurons, times = self.schedule(spikes, labels, t0)
         inputs = None
         if capture:
             keep = times < t0 + capture * cfg.sequence_ms + dt
             inputs = (neurons[keep], times[keep])
         if j:
-            self.network.simulate(j * dt)
+            simulated += self._simulate(j * dt)
         self.set_eta(eta)
         lead = self.total_offset * dt
-        self.network.simulate(lead)
+        simulated += self._simulate(lead)
         wall = _time.perf_counter() - wall  # setup and the first steps
         previous = self._evaluate_pending()
-        t = _time.perf_counter()
-        self.network.simulate(n * cfg.sequence_ms - lead - reserve * dt, progress=progress)
-        wall += _time.perf_counter() - t
+        main = self._simulate(n * cfg.sequence_ms - lead - reserve * dt, progress=progress)
+        wall += main
+        simulated += main
         self._pending = _Pending(self._groups, phase, t0, labels.astype(np.int64) if isinstance(labels, np.ndarray)
-                                 else np.asarray(labels, dtype=np.int64), float(eta), wall, int(capture), inputs)
+                                 else np.asarray(labels, dtype=np.int64), float(eta), wall, int(capture), inputs,
+                                 simulated)
         self._t_next = t0 + n * cfg.sequence_ms
         self._groups += 1
         self.samples_seen += n
@@ -690,10 +696,16 @@ class TutorialNetwork:
         input) and return its result (None if nothing is pending)."""
         if self._pending is None:
             return None
-        t = _time.perf_counter()
-        self.network.simulate(self._t_next + self.total_offset * self.config.dt - self.network.time)
-        self._pending.wall_s += _time.perf_counter() - t
+        last = self._simulate(self._t_next + self.total_offset * self.config.dt - self.network.time)
+        self._pending.wall_s += last
+        self._pending.simulate_s += last
         return self._evaluate_pending()
+
+    def _simulate(self, duration_ms: float, progress=None) -> float:
+        """``Network.simulate`` and the wall time it took, s."""
+        t = _time.perf_counter()
+        self.network.simulate(duration_ms, progress=progress)
+        return _time.perf_counter() - t
 
     def _evaluate_pending(self) -> GroupResult | None:
         p, self._pending = self._pending, None
@@ -738,7 +750,7 @@ class TutorialNetwork:
                 m = (st > p.t_start) & (st <= t_end + self.total_offset * dt)
                 snapshot["rec_times"], snapshot["rec_senders"] = st[m], ss[m]
         return GroupResult(p.index, p.phase, p.t_start, p.labels, pred, losses, wmean, p.wall_s, rec_spikes,
-                           p.eta, snapshot)
+                           p.eta, snapshot, p.simulate_s)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ public final class Network {
     var marksEntriesWithoutLearningSignal = true
     /// Per recurrent population, what `markLearningSignals` reads (set by `prepare`).
     var learningSignalMarkers: [LearningSignalMarker] = []
+    /// What the step loop calls, unretained (set by `prepare`).
+    var stepPlan = StepPlan()
     var recorders: [Recorder] = []
     /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
     public let counters = WorkCounters()
@@ -554,6 +556,7 @@ public final class Network {
             LearningSignalMarker(history: recurrent.history, lag: recurrent.model.learningSignalLag,
                                  errors: feedback.map { ($0.readouts.error, $0.readouts.size) })
         }
+        stepPlan = StepPlan(network: self)
         learningSignalsDelivered = -1
         for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
             recurrent.configureParts(pool?.chunks ?? 1)

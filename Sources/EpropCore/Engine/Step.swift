@@ -12,70 +12,76 @@ extension Network {
     /// update reads no learning signal, and nothing runs between the two steps.
     func step(_ t: Int, deliverNextLearningSignals fuse: Bool = false) {
         let parts = pool?.chunks ?? 1
+        let plan = stepPlan   // unretained references (StepPlan.swift)
         let phase1Done = learningSignalsDelivered == t
         if !phase1Done { markLearningSignals(step: t) }
         // Spikes and flush events stamped t (emitted in step t − 1): what all synapses of a
         // source share is planned once, in order of source population (so inputs into a
         // neuron add up in increasing source id, as in NEST).
         var work = 0
-        for projection in deliveryOrder {
-            projection.planEvents(populations[projection.sourcePopulation].events, stamp: t)
-            work &+= projection.plannedWork
+        for delivery in plan.delivery {
+            delivery.sourceEvents { events in delivery.projection { $0.planEvents(events, stamp: t) } }
+            work &+= delivery.projection { $0.plannedWork }
         }
-        for population in recurrentPopulations { work &+= 10 &* population.size }
+        for recurrent in plan.recurrent { work &+= 10 &* recurrent.population { $0.size } }
         // A small step runs on this thread: the same operations in the same order.
         let parallel = pool != nil && work >= parallelMinimumWork
-        if parallel { for projection in deliveryOrder { projection.partition(parts: parts) } }
+        if parallel { for delivery in plan.delivery { delivery.projection { $0.partition(parts: parts) } } }
         // Phase 1: readout errors of step t − 1 become the learning signal of recurrent
         // history entry t − 2 (§6, §7.2) — before the gradients of phase 2 read it.
         // Phase 2: each synapse computes its gradient and weight update, then transmits
         // the new weight (§8.2).
         if !parallel {
             if !phase1Done {
-                for feedback in learningSignals { feedback.deliverLearningSignal(step: t, targets: 0..<feedback.targetCount, part: 0) }
+                for feedback in plan.learningSignals {
+                    feedback { $0.deliverLearningSignal(step: t, targets: 0..<$0.targetCount, part: 0) }
+                }
             }
-            for projection in deliveryOrder { projection.integrate(targets: 0..<projection.targetCount) }
+            for delivery in plan.delivery { delivery.projection { $0.integrate(targets: 0..<$0.targetCount) } }
         } else {
             // With threads, phase 2 runs as shares of the synapses (A), then by target (B):
             // chunks of targets would cut every row, and two threads writing the halves of
             // one cache line cost more than they gain.
             if !phase1Done {
                 run { part, thread in
-                    for feedback in learningSignals {
-                        feedback.deliverLearningSignal(step: t, targets: slice(feedback.targetCount, part: part, of: parts), part: thread)
+                    for feedback in plan.learningSignals {
+                        feedback { $0.deliverLearningSignal(step: t, targets: slice($0.targetCount, part: part, of: parts), part: thread) }
                     }
                 }
             }
             run { part, _ in
-                for projection in deliveryOrder { projection.integrateSynapses(part: part) }
+                for delivery in plan.delivery { delivery.projection { $0.integrateSynapses(part: part) } }
             }
             run { part, _ in
-                for projection in deliveryOrder { projection.transmit(targets: slice(projection.targetCount, part: part, of: parts)) }
+                for delivery in plan.delivery {
+                    delivery.projection { $0.transmit(targets: slice($0.targetCount, part: part, of: parts)) }
+                }
             }
         }
 
         // Phase 3: every neuron updates for step t and emits its events (stamp t + 1). The
         // other populations go first (their order against the recurrent ones does not
         // matter): fused phase 1 of step t + 1 reads the readout errors of step t.
-        for population in populations {
-            if let recurrent = population as? RecurrentPopulation { recurrent.beginStep(t) } else { population.update(step: t) }
-        }
+        for population in plan.populations { population.beginUpdate(step: t) }
         if fuse { markLearningSignals(step: t + 1) }
-        let recurrent = recurrentPopulations, feedback = feedbackInto   // stored arrays: no allocation per step
         if !parallel {
-            for (index, population) in recurrent.enumerated() {
-                update(population, step: t, neurons: 0..<population.size, events: population.events,
-                       deliverNext: fuse ? feedback[index] : [], part: 0)
-                population.endSequentialStep(t)
+            for recurrent in plan.recurrent {
+                recurrent.population { population in
+                    update(population, step: t, neurons: 0..<population.size, events: population.events,
+                           deliverNext: fuse ? recurrent.feedback : [], part: 0)
+                    population.endSequentialStep(t)
+                }
             }
         } else {
             run { part, thread in
-                for (index, population) in recurrent.enumerated() {
-                    update(population, step: t, neurons: slice(population.size, part: part, of: parts),
-                           events: population.partEvents[part], deliverNext: fuse ? feedback[index] : [], part: thread)
+                for recurrent in plan.recurrent {
+                    recurrent.population { population in
+                        update(population, step: t, neurons: slice(population.size, part: part, of: parts),
+                               events: population.partEvents[part], deliverNext: fuse ? recurrent.feedback : [], part: thread)
+                    }
                 }
             }
-            for population in recurrent { population.endStep(t) }
+            for recurrent in plan.recurrent { recurrent.population { $0.endStep(t) } }
         }
         learningSignalsDelivered = fuse ? t + 1 : -1
 
@@ -97,13 +103,13 @@ extension Network {
     /// of step t + 1 (`deliverNext`) into the same neurons.
     @inline(__always)
     private func update(_ population: RecurrentPopulation, step t: Int, neurons: Range<Int>, events: EventList,
-                        deliverNext: [LearningSignalProjection], part: Int) {
+                        deliverNext: [Unmanaged<LearningSignalProjection>], part: Int) {
         guard !deliverNext.isEmpty else { return population.update(step: t, neurons: neurons, events: events) }
         var lower = neurons.lowerBound
         while lower < neurons.upperBound {
             let block = lower..<min(lower + 256, neurons.upperBound)
             population.update(step: t, neurons: block, events: events)
-            for feedback in deliverNext { feedback.deliverLearningSignal(step: t + 1, targets: block, part: part) }
+            for feedback in deliverNext { feedback { $0.deliverLearningSignal(step: t + 1, targets: block, part: part) } }
             lower = block.upperBound
         }
     }

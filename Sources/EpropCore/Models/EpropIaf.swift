@@ -42,7 +42,7 @@ extension RecurrentPopulation {
         let a = self.adaptation, threshold = self.thresholdAdapt
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
-        let current = self.current
+        let current = self.current, withCurrent = receivesCurrent
         for j in neurons {
             if r[j] > 0 { r[j] -= 1 }
             var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
@@ -62,8 +62,8 @@ extension RecurrentPopulation {
                 r[j] = Int32(nRef[j])
             }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue, events: list)
-            iIn[j] = current[j] + iE[j]
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: adaptive)
+            iIn[j] = (withCurrent ? current[j] : 0) + iE[j]
         }
     }
 }

@@ -41,7 +41,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, vReset = self.vReset
         let iE = self.iE, beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let bufferInput = self.refractoryInput, tauM = self.tauM, dt = self.dt
-        let current = self.current
+        let current = self.current, withCurrent = receivesCurrent
         for j in neurons {
             let input = zIn[j]
             zIn[j] = 0
@@ -71,8 +71,8 @@ extension RecurrentPopulation {
                 vj = vReset[j]
             }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue, events: list)
-            iIn[j] = current[j]
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: adaptive)
+            iIn[j] = withCurrent ? current[j] : 0
         }
     }
 }

@@ -115,7 +115,12 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
     /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
     let current: UnsafeMutablePointer<Double>
-    var currentSchedule = RateSchedule()
+    var currentSchedule = RateSchedule() {
+        didSet { if !currentSchedule.steps.isEmpty { receivesCurrent = true } }
+    }
+    /// Whether a current schedule was ever set: until then `current` is +0 throughout and
+    /// the update adds +0 instead of reading it (the same bits, one stream less).
+    private(set) var receivesCurrent = false
     /// Number of incoming eprop synapses per neuron (NEST's eprop_indegree).
     var indegree: [Int32]
     /// The last step updated (−1 before the first).
@@ -248,7 +253,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
             let e = eLIndex, parameters = neuronParameters
             for j in neurons { values.append(v[j] + parameters.value(e, j)) }
         case 1:
-            for j in neurons { values.append(psi[j]) }
+            for j in neurons { values.append(surrogateGradientRecorded(j)) }
         default:
             for j in neurons { values.append(recordable(index, j)) }
         }
@@ -257,7 +262,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     public func recordable(_ index: Int, _ j: Int) -> Double {
         switch index {
         case 0: return v[j] + neuronParameters.value(eLIndex, j)
-        case 1: return psi[j]
+        case 1: return surrogateGradientRecorded(j)
         case 2:
             // §7.2: the learning signal of entry lower_bound(t − 2) (baseline: t − 3) of
             // NEST's history: that entry unless NEST pruned it (known for recorded neurons).
@@ -277,6 +282,14 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     }
 
     private var eLIndex: Int { neuronParameters.table.index(of: "E_L")! }
+
+    /// ψ of neuron j's last update: the baseline models keep it in `psi`, the event-driven
+    /// ones in their newest history entry only (one stream less per neuron and step).
+    @inline(__always)
+    private func surrogateGradientRecorded(_ j: Int) -> Double {
+        if model.isBaseline { return psi[j] }
+        return lastStep >= 0 && history.contains(lastStep) ? history.entry(j, lastStep)[0] : 0
+    }
 
     public func prepare(_ clock: Clock) {
         let p = neuronParameters
@@ -444,9 +457,9 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate
     /// regularisation (§7.3) and history entry t (ψ, L = 0, reg).
     @inline(__always)
-    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList) {
+    func finishStep(_ j: Int, _ t: Int, spiked: Bool, psi psiValue: Double, events: EventList, adaptive: Bool) {
         emitEvent(j, t, spiked: spiked, events: events)
-        z[j] = spiked ? 1 : 0
+        if adaptive { z[j] = spiked ? 1 : 0 }   // only the adaptation reads the last spike
         // f_av = κ_reg·f_av + (1 − κ_reg)·z/dt, with the increment precomputed: no division
         // per neuron and step.
         fAv[j] = kappaReg[j] * fAv[j] + (spiked ? rateIncrement[j] : 0)
@@ -455,8 +468,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0
-        entry[2] = cReg[j] * (fAv[j] - fTargetPerStep[j])
-        psi[j] = psiValue
+        entry[2] = cReg[j] * (fAv[j] - fTargetPerStep[j])   // ψ stays in the entry: the recordable reads it there
         let quiet = quietSteps[j]
         quietSteps[j] = psiValue != 0 ? 0 : quiet == .max ? quiet : quiet &+ 1
     }

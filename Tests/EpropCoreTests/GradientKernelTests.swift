@@ -115,7 +115,8 @@ func kernelMatchesPerSynapseReference(optimizerType: String, eachStep: Bool) thr
 /// its integer-product path for those lanes.
 func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff: Int, flushRate: Double,
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
-                   precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false) throws {
+                   precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
+                   psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3, targets = 4
@@ -178,9 +179,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         for j in 0..<targets {
             let e = history.entry(j, t)
             if subnormal {
-                e[0] = (60..<220).contains(t) ? 0 : rng.uniform(0, 0.5) * 1e-303
-                e[1] = rng.uniform(-1, 1) * 1e290
-                e[2] = rng.uniform(-0.1, 0.1) * 1e290
+                let quiet = (60..<220).contains(t)
+                e[0] = quiet ? 0 : rng.uniform(0, 0.5) * psiScale
+                e[1] = rng.uniform(-1, 1) * (quiet ? quietScale : 1e290)
+                e[2] = rng.uniform(-0.1, 0.1) * (quiet ? quietScale : 1e290)
             } else {
                 e[0] = rng.uniform(0, 0.5)
                 if !readout { e[1] = rng.uniform(-1, 1); e[2] = rng.uniform(-0.1, 0.1) }
@@ -239,7 +241,11 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     }
     // The weights moved, so the comparison is not vacuous.
     let moved = (0..<connectivity.count).filter { projection.weight($0) != initial[$0] }.count
-    #expect(cutoff == 0 || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
+    // (Frozen lanes: ψ is subnormal, so the weights cannot move; the traces carry the test.)
+    #expect(cutoff == 0 || expectFrozen || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
+    if expectFrozen {
+        #expect(projection.frozenLaneIntervals > 10, "\(label): \(projection.frozenLaneIntervals) frozen lane intervals")
+    }
 }
 
 /// Traces in and near the subnormal range (synapses onto neurons whose ψ stays 0) take the
@@ -252,6 +258,70 @@ func subnormalTracesMatchReference(optimizerType: String, eachStep: Bool) throws
                               adaptive: adaptive, subnormal: true)
         }
     }
+}
+
+/// Traces that reach the fixed point of x ↦ κ⊗x a few grid steps above 0 (ψ subnormal,
+/// then 0 for 160 steps) where L and reg are moderate during the quiet stretch (1: g, made
+/// normal by L ≈ 1e290 before, ignores the products; 0.01: every product rounds to 0): the
+/// kernel skips those lanes' steps (`frozenQuietLane`), with the same bits as the
+/// reference's step-by-step hardware arithmetic.
+@Test(arguments: [1.0, 0.01])
+func frozenQuietTracesMatchReference(quietScale: Double) throws {
+    for (cutoff, flushRate) in [(Clock.never, 0.0), (30, 0.05), (7, 0.2)] {
+        try compareKernel("gradient_descent", false, batch: 1, cutoff: cutoff, flushRate: flushRate, readout: false,
+                          subnormal: true, psiScale: 1e-321, quietScale: quietScale, expectFrozen: true)
+    }
+}
+
+/// `frozenQuietLane` answers true only where stepping through the interval with IEEE
+/// hardware arithmetic leaves ē, ē_reg and g with the same bits: random intervals around
+/// the fixed points of x ↦ κ⊗x, g from +0 and subnormal to normal and powers of two, L and
+/// reg from tiny to huge, a few nonzero ψ and non-finite L.
+@Test func frozenQuietLaneLeavesTheSameBits() {
+    var rng = SeededRandom(seed: 77)
+    let capacity = 64, mask = capacity - 1
+    let ring = UnsafeMutablePointer<Double>.allocate(capacity: capacity * 3)
+    defer { ring.deallocate() }
+    var frozen = 0, frozenWithVisibleG = 0
+    for trial in 0..<20_000 {
+        let kappa = [0.97, 0.9, 0.8, 0.6][trial % 4], kappaReg = [0.95, 0.97, 0.75][trial % 3]
+        // A trace a few grid steps above 0: at its fixed point for small m, decaying above.
+        func trace() -> Double {
+            let m = trial % 7 == 0 ? UInt64(rng.uniform(0, 200)) : UInt64(rng.uniform(0, 20))
+            return Double(bitPattern: m)
+        }
+        let eBar = trace(), eBarReg = trace()
+        let gChoices: [Double] = [0, Double(bitPattern: 3), 0x1p-1020, 1e-300, 1e-40, 0x1p-30, -0x1p-30, 1e-3,
+                                  rng.uniform(-1, 1)]
+        let g = gChoices[Int(rng.uniform(0, Double(gChoices.count)))]
+        let scale = [1e-3, 0.01, 1, 1e3, 1e250, 1e300][Int(rng.uniform(0, 6))]
+        let n = 1 + Int(rng.uniform(0, 40)), begin = Int(rng.uniform(0, 200))
+        var zBar: [Double] = []
+        for i in 0..<n {
+            let h = ring + ((begin + i) & mask) * 3
+            h[0] = trial % 11 == 0 && i == n / 2 ? 1e-3 : (trial % 13 == 0 ? -0.0 : 0)
+            h[1] = rng.uniform(-1, 1) * scale
+            h[2] = rng.uniform(-0.1, 0.1) * scale
+            if trial % 17 == 0 && i == 0 { h[1] = trial % 34 == 0 ? .infinity : .nan }
+            zBar.append(rng.uniform(0, 3))
+        }
+        guard EpropProjection.frozenQuietLane(ring: ring, begin: begin, n: n, mask: mask, kappa: kappa,
+                                              kappaReg: kappaReg, eBar: eBar, eBarReg: eBarReg, g: g) else { continue }
+        frozen += 1
+        var e1 = eBar, e2 = eBarReg, gl = g
+        for i in 0..<n {
+            let h = ring + ((begin + i) & mask) * 3
+            let e = h[0] * zBar[i]
+            e1 = kappa * e1 + e
+            e2 = kappaReg * e2 + (1.0 - kappaReg) * e
+            gl = gl + (h[1] * e1 + h[2] * e2)
+        }
+        #expect(e1.bitPattern == eBar.bitPattern && e2.bitPattern == eBarReg.bitPattern && gl.bitPattern == g.bitPattern,
+                "trial \(trial): κ \(kappa) κ_reg \(kappaReg) ē \(eBar) ē_reg \(eBarReg) g \(g) scale \(scale) n \(n)")
+        if g != 0 && g.magnitude < 1 { frozenWithVisibleG += 1 }
+    }
+    #expect(frozen > 1000, "the shortcut must apply often (\(frozen))")
+    #expect(frozenWithVisibleG > 500)
 }
 
 /// Flush events never change learning (spec §7.6, §8.4): same weights with and without.

@@ -321,6 +321,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// How often sources are checked for automatic flushes (steps).
     var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
 
+    /// Lane intervals `integrateNearSubnormal` skipped as frozen (for tests).
+    var frozenLaneIntervals = 0
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -1046,7 +1048,11 @@ public final class EpropProjection: Projection, WorkCounting {
             var e1 = S.load(eBar, syn), e2 = S.load(eBarReg, syn), gl = gradientIn?[syn] ?? 0
             var ep = adaptive ? S.load(epsilonStore!, syn) : 0
             var synapseOpt = optimizerState(syn, fields), rate = 0
-            for i in 0..<n {
+            let frozen = !eachStep && !adaptive
+                && Self.frozenQuietLane(ring: ring, begin: begin, n: n, mask: mask, kappa: kappa,
+                                        kappaReg: kappaReg, eBar: e1, eBarReg: e2, g: gl)
+            if frozen { frozenLaneIntervals &+= 1 }
+            for i in 0..<(frozen ? 0 : n) {
                 let h = ring + ((begin + i) & mask) &* 3
                 let e: Double
                 if adaptive {
@@ -1077,6 +1083,43 @@ public final class EpropProjection: Projection, WorkCounting {
             }
             eb[lane] = e1; ebr[lane] = e2; eps[lane] = ep; g[lane] = gl
         }
+    }
+
+    /// Whether the accumulate-mode loop of `integrateNearSubnormal` would leave ē, ē_reg and
+    /// g exactly as they are over the n entries from `begin` of the target's `ring`, so it
+    /// can be skipped. A synapse onto a neuron that stopped firing ends there and stays,
+    /// often for the rest of a run: with κ > 1/2 its ē does not decay to 0 but to a fixed
+    /// point of x ↦ κ⊗x a few grid steps above 0 (m ↦ round(κ·m) for m·2^−1074 keeps
+    /// m < 1/(2(1 − κ))), and every step then cost six integer products (16 % of the
+    /// sine-wave network). Holds when
+    /// - ψ = 0 at every entry: e = ψ⊗z̄ = ±0, so ē ← κ⊗ē + e and ē_reg ← κ_reg⊗ē_reg +
+    ///   (1 − κ_reg)⊗e are κ⊗ē and κ_reg⊗ē_reg, which equal ē and ē_reg (fixed points);
+    /// - each Δg = L⊗ē + reg⊗ē_reg is too small to change g: |Δg| ≤ (|L|max·m + |reg|max·m_reg
+    ///   + 1)·2^−1074 (m, m_reg: ē, ē_reg in units of 2^−1074; each product rounds by at most
+    ///   half a unit), which is below a quarter of g's last place (so g + Δg = g even next
+    ///   to a power of two), or rounds every product to ±0 (|L|max·m ≤ 1/4 and likewise for
+    ///   reg: then g + (±0) = g, g never being −0).
+    static func frozenQuietLane(ring: UnsafeMutablePointer<Double>, begin: Int, n: Int, mask: Int, kappa: Double,
+                                kappaReg: Double, eBar: Double, eBarReg: Double, g: Double) -> Bool {
+        guard eBar >= 0, eBar < 0x1p-1022, eBarReg >= 0, eBarReg < 0x1p-1022,
+              exactProduct(kappa, eBar) == eBar, exactProduct(kappaReg, eBarReg) == eBarReg else { return false }
+        var maxL = 0.0, maxReg = 0.0
+        for i in 0..<n {
+            let h = ring + ((begin + i) & mask) &* 3
+            let l = h[1].magnitude, r = h[2].magnitude
+            guard h[0] == 0, l.isFinite, r.isFinite else { return false }   // NaN, ∞ change g
+            maxL = max(maxL, l)
+            maxReg = max(maxReg, r)
+        }
+        // ē, ē_reg < 2^−1022 are multiples of 2^−1074: m = ē·2^1074 exactly (as integers).
+        let m = Double(eBar.bitPattern), mReg = Double(eBarReg.bitPattern)
+        let lProducts = maxL * m, regProducts = maxReg * mReg   // normal numbers, relative error < 2^−52
+        if lProducts <= 0.25 * (1 - 0x1p-40) && regProducts <= 0.25 * (1 - 0x1p-40) { return true }
+        // g normal: a quarter of its last place is 2^(exponent − 1077) = 2^(exponent − 3) units.
+        let exponent = Int((g.bitPattern >> 52) & 0x7FF)
+        guard exponent > 0, exponent < 0x7FF else { return false }
+        let bound = (lProducts + regProducts + 1) * (1 + 0x1p-40)
+        return bound < Double(sign: .plus, exponent: exponent - 3, significand: 1)
     }
 
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, readout population: KernelTargets,

@@ -15,6 +15,9 @@ func exactProduct(_ a: Double, _ b: Double) -> Double {
     let ea = Int((a.bitPattern >> 52) & 0x7FF), eb = Int((b.bitPattern >> 52) & 0x7FF)
     // |a·b| ≥ 2^(ea + eb − 2046) for normal operands: at least 2^−1021 here.
     if ea + eb >= 1025 { return a * b }
+    // Both finite here (an infinite or NaN operand has exponent 2047 and took the line
+    // above): a zero operand gives the zero of the sign product without the call.
+    if a == 0 || b == 0 { return Double(bitPattern: (a.bitPattern ^ b.bitPattern) & (1 << 63)) }
     return integerProduct(a, b)
 }
 

@@ -2,9 +2,10 @@
 ///
 /// A multiplication whose operand or result is subnormal (below 2^−1022) takes a microcode
 /// assist on this machine's cores, ≈ 40 cycles instead of one. The ē and ē_reg of synapses
-/// onto a neuron that stopped firing decay through that range for ≈ 1,200 steps (κ = 0.97)
-/// before they reach 0, and on the sine-wave task this doubled the time of whole stretches
-/// of iterations. Flushing them to zero would change results in the last bits; NEST keeps
+/// onto a neuron that stopped firing decay into that range and, with κ > 1/2, never leave
+/// it: they stop at a fixed point a few grid steps above 0 (EpropProjection's
+/// `frozenQuietLane` then skips them). On the sine-wave task the assists doubled the time
+/// of whole stretches of iterations. Flushing them to zero would change results in the last bits; NEST keeps
 /// them. `exactProduct` gives the IEEE product bit for bit, with integer arithmetic where
 /// it could be subnormal.
 

@@ -31,7 +31,7 @@ public struct Connectivity {
                 post[a] != post[b] ? post[a] < post[b] : a < b
             }
         }
-        let target = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+        let target = LargeMemory.allocate(Int32.self, count: n)
         for k in 0..<n { target[k] = Int32(truncatingIfNeeded: post[order[k]]) }
         return (Connectivity(sources: sources, rowStart: start, target: target), order)
     }
@@ -47,7 +47,7 @@ public struct Connectivity {
         order.map { values[$0] }
     }
 
-    func free() { target.deallocate() }
+    func free() { LargeMemory.free(target) }
 
     /// The synapses of source `s` whose targets lie in `targets` (rows are sorted by target).
     @inline(__always)

@@ -32,12 +32,10 @@ public final class EpropHistory {
         while cap < initialCapacity { cap <<= 1 }
         capacity = cap
         mask = cap - 1
-        let count = neurons * cap * channels
-        data = .allocate(capacity: max(count, 1))
-        data.initialize(repeating: 0, count: max(count, 1))
+        data = LargeMemory.allocate(Double.self, count: neurons * cap * channels)
     }
 
-    deinit { data.deallocate() }
+    deinit { LargeMemory.free(data) }
 
     /// Bytes held by the ring.
     public var bytes: Int { neurons * capacity * channels * 8 }
@@ -148,8 +146,7 @@ public final class EpropHistory {
         var newCap = capacity
         while newCap < needed { newCap <<= 1 }
         newCap = max(newCap, capacity * 2)
-        let newData = UnsafeMutablePointer<Double>.allocate(capacity: neurons * newCap * channels)
-        newData.initialize(repeating: 0, count: neurons * newCap * channels)
+        let newData = LargeMemory.allocate(Double.self, count: neurons * newCap * channels)
         let newMask = newCap - 1
         for j in 0..<neurons {
             for t in firstStep..<endStep {
@@ -158,7 +155,7 @@ public final class EpropHistory {
                 for c in 0..<channels { dst[c] = src[c] }
             }
         }
-        data.deallocate()
+        LargeMemory.free(data)
         data = newData
         capacity = newCap
         mask = newMask

@@ -60,9 +60,7 @@ struct SynapseColumn {
     init(count: Int, precision: SynapsePrecision) {
         // Cache-line aligned, so that the parallel shares of a step (split at multiples of a
         // line's synapses) never write the same line.
-        let bytes = max(count, 1) * precision.fieldBytes
-        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        raw = LargeMemory.allocate(bytes: max(count, 1) * precision.fieldBytes)
     }
 
     @inline(__always)
@@ -76,7 +74,7 @@ struct SynapseColumn {
         if precision == .double { typed(Double.self)[i] = value } else { typed(Float.self)[i] = Float(value) }
     }
 
-    func free() { raw.deallocate() }
+    func free() { LargeMemory.free(raw) }
 }
 
 /// The interval gradient g of the synapses whose source's last event was a flush, kept

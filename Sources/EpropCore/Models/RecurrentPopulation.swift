@@ -464,7 +464,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         // per neuron and step.
         fAv[j] = kappaReg[j] * fAv[j] + (spiked ? rateIncrement[j] : 0)
         // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
-        if j &+ 8 < size { prefetchForWrite(history.entry(j &+ 8, t)) }
+        if j &+ 16 < size { prefetchForWrite(history.entry(j &+ 16, t)) }
         let entry = history.entry(j, t)
         entry[0] = psiValue
         entry[1] = 0

@@ -103,6 +103,21 @@ func kernelMatchesPerSynapseReference(optimizerType: String, eachStep: Bool) thr
     }
 }
 
+/// Rows of 13–24 synapses, so that groups of eight run and rows that end in 5–7 synapses
+/// take the overlapped group of eight (run first, upper lanes kept): against the
+/// reference, exactly, with near-subnormal lanes in some.
+@Test(arguments: [13, 15, 21, 23])
+func longRowsMatchReference(targets: Int) throws {
+    for (batch, cutoff, flushRate) in [(1, Clock.never, 0.0), (1, 30, 0.2), (2, 7, 0.05)] {
+        for optimizerType in ["gradient_descent", "adam"] {
+            try compareKernel(optimizerType, false, batch: batch, cutoff: cutoff, flushRate: flushRate, readout: false,
+                              targets: targets)
+        }
+    }
+    try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false,
+                      subnormal: true, targets: targets)
+}
+
 /// Adaptive targets add ε (spec §8.3); heterogeneous targets (per-neuron τ_m, κ, κ_reg,
 /// β, τ_a) switch the engine to per-synapse z̄ and per-target filter constants.
 ///
@@ -116,10 +131,12 @@ func kernelMatchesPerSynapseReference(optimizerType: String, eachStep: Bool) thr
 func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff: Int, flushRate: Double,
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
                    precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
-                   psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false) throws {
+                   psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false,
+                   targets: Int = 4) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
-    let steps = 300, sources = 3, targets = 4
+    let steps = 300, sources = 3
+    precondition(targets == 4 || !heterogeneous, "heterogeneous parameters are given for 4 targets")
     let clock = Clock(dt: 1)
     let config = OptimizerConfig()
     try config.setType(optimizerType)

@@ -250,7 +250,12 @@ public final class Network {
         case .target: readout!.targetSchedule = schedule
         case .learningWindow: readout!.windowSchedule = schedule
         case .current:
-            if let readout { readout.currentSchedule = schedule } else { recurrent!.currentSchedule = schedule }
+            if let readout {
+                readout.currentSchedule = schedule
+            } else {
+                recurrent!.currentSchedule = schedule
+                if !schedule.steps.isEmpty { recurrent!.receivesCurrent = true }
+            }
         }
     }
 

@@ -115,12 +115,12 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
     /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
     let current: UnsafeMutablePointer<Double>
-    var currentSchedule = RateSchedule() {
-        didSet { if !currentSchedule.steps.isEmpty { receivesCurrent = true } }
-    }
-    /// Whether a current schedule was ever set: until then `current` is +0 throughout and
-    /// the update adds +0 instead of reading it (the same bits, one stream less).
-    private(set) var receivesCurrent = false
+    var currentSchedule = RateSchedule()
+    /// Whether a current schedule was ever set (by the network, with the schedule): until
+    /// then `current` is +0 throughout and the update adds +0 instead of reading it (the
+    /// same bits, one stream less). Not an observer of `currentSchedule`, which every step
+    /// advances.
+    var receivesCurrent = false
     /// Number of incoming eprop synapses per neuron (NEST's eprop_indegree).
     var indegree: [Int32]
     /// The last step updated (−1 before the first).

@@ -1027,10 +1027,16 @@ public final class EpropProjection: Projection, WorkCounting {
     @inline(never)
     private func zeroNearSubnormalLanes<V: SIMD>(valid: Int, adaptive: Bool, _ eb: inout V, _ ebr: inout V,
                                                  _ eps: inout V) -> Int where V.Scalar == Double {
+        // nearSubnormal without branches (the check runs for every group once a population
+        // has quiet neurons): 0 < |x| < 2^−960 ⟺ |x|'s bits − 1 < bits(2^−960) − 1, unsigned
+        // (−0 wraps around; NaN and ∞ lie above).
+        let below: UInt64 = (0x1p-960 as Double).bitPattern &- 1, magnitude: UInt64 = ~(1 << 63)
         var tiny = 0
-        for lane in 0..<valid where nearSubnormal(eb[lane]) || nearSubnormal(ebr[lane])
-            || (adaptive && nearSubnormal(eps[lane])) {
-            tiny |= 1 << lane
+        for lane in 0..<valid {
+            var near = (eb[lane].bitPattern & magnitude) &- 1 < below ? 1 : 0
+            near |= (ebr[lane].bitPattern & magnitude) &- 1 < below ? 1 : 0
+            if adaptive { near |= (eps[lane].bitPattern & magnitude) &- 1 < below ? 1 : 0 }
+            tiny |= near << lane
         }
         if tiny != 0 {
             for lane in 0..<V.scalarCount where tiny & (1 << min(lane, valid - 1)) != 0 {

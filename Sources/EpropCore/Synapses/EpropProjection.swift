@@ -1017,19 +1017,16 @@ public final class EpropProjection: Projection, WorkCounting {
         return g
     }
 
-    /// Whether x is nonzero and below 2^−960 in magnitude: within a few thousand decay steps
-    /// of the subnormal range.
-    @inline(__always)
-    private func nearSubnormal(_ x: Double) -> Bool { x != 0 && x.magnitude < 0x1p-960 }
-
-    /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal, set to 0
-    /// (spare lanes follow the last valid one). Out of line: only called for quiet targets.
+    /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal (nonzero
+    /// and below 2^−960 in magnitude: within a few thousand decay steps of the subnormal
+    /// range), set to 0 (spare lanes follow the last valid one). Out of line: only called
+    /// for quiet targets.
     @inline(never)
     private func zeroNearSubnormalLanes<V: SIMD>(valid: Int, adaptive: Bool, _ eb: inout V, _ ebr: inout V,
                                                  _ eps: inout V) -> Int where V.Scalar == Double {
-        // nearSubnormal without branches (the check runs for every group once a population
-        // has quiet neurons): 0 < |x| < 2^−960 ⟺ |x|'s bits − 1 < bits(2^−960) − 1, unsigned
-        // (−0 wraps around; NaN and ∞ lie above).
+        // Without branches (the check runs for every group once a population has quiet
+        // neurons): 0 < |x| < 2^−960 ⟺ |x|'s bits − 1 < bits(2^−960) − 1, unsigned (−0
+        // wraps around; NaN and ∞ lie above).
         let below: UInt64 = (0x1p-960 as Double).bitPattern &- 1, magnitude: UInt64 = ~(1 << 63)
         var tiny = 0
         for lane in 0..<valid {

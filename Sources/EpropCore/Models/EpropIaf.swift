@@ -43,6 +43,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let current = self.current, withCurrent = receivesCurrent
+        let kind = uniformSurrogate
         for j in neurons {
             if r[j] > 0 { r[j] -= 1 }
             var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
@@ -55,7 +56,7 @@ extension RecurrentPopulation {
                 theta = vTh[j] + beta[j] * a[j]
                 threshold[j] = theta
             }
-            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta)
+            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta, kind)
             let spiked = spikeDecision(j, dynamic: vj >= theta && r[j] == 0)
             if spiked {
                 vj -= vTh[j]   // the reset subtracts v_th, not A

@@ -42,6 +42,7 @@ extension RecurrentPopulation {
         let iE = self.iE, beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let bufferInput = self.refractoryInput, tauM = self.tauM, dt = self.dt
         let current = self.current, withCurrent = receivesCurrent
+        let kind = uniformSurrogate
         for j in neurons {
             let input = zIn[j]
             zIn[j] = 0
@@ -64,7 +65,7 @@ extension RecurrentPopulation {
                 r[j] -= 1
             }
             let theta = adaptive ? threshold[j] : vTh[j]
-            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta)
+            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta, kind)
             let spiked = spikeDecision(j, dynamic: vj >= theta)
             if spiked {
                 r[j] = Int32(nRef[j])

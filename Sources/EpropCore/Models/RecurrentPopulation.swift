@@ -421,10 +421,17 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         lastStep = t
     }
 
-    /// ψ of neuron j at distance d from its threshold.
+    /// ψ of neuron j at distance d from its threshold; `kind`: the population's function
+    /// when all its neurons share one (`uniformSurrogate`, read once per update call rather
+    /// than converted from its column for every neuron).
     @inline(__always)
-    func surrogateGradient(_ j: Int, _ d: Double) -> Double {
-        SurrogateGradient(rawValue: Int(surrogate[j]))!.value(d, height: sgHeight[j], width: sgWidth[j])
+    func surrogateGradient(_ j: Int, _ d: Double, _ kind: SurrogateGradient? = nil) -> Double {
+        (kind ?? SurrogateGradient(rawValue: Int(surrogate[j]))!).value(d, height: sgHeight[j], width: sgWidth[j])
+    }
+
+    /// The surrogate gradient function of every neuron, if they share one.
+    var uniformSurrogate: SurrogateGradient? {
+        surrogate.isUniform ? SurrogateGradient(rawValue: Int(surrogate[0])) : nil
     }
 
     /// The spike decision of neuron j: the dynamic condition, or under ignore-and-spike the

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// `eprop_synapse` (spec §8): plastic synapses of one projection and the event-driven
 /// gradient kernel — the only copy, used for every target model.
@@ -321,8 +322,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// How often sources are checked for automatic flushes (steps).
     var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
 
-    /// Lane intervals `integrateNearSubnormal` skipped as frozen (for tests).
-    var frozenLaneIntervals = 0
+    /// Lane intervals `integrateNearSubnormal` skipped as frozen (for tests; atomic, since
+    /// the kernel's shares run on several threads).
+    let frozenLaneIntervals = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -1076,7 +1078,7 @@ public final class EpropProjection: Projection, WorkCounting {
             let frozen = !eachStep && !adaptive
                 && Self.frozenQuietLane(ring: ring, begin: begin, n: n, mask: mask, kappa: kappa,
                                         kappaReg: kappaReg, eBar: e1, eBarReg: e2, g: gl)
-            if frozen { frozenLaneIntervals &+= 1 }
+            if frozen { frozenLaneIntervals.wrappingAdd(1, ordering: .relaxed) }
             for i in 0..<(frozen ? 0 : n) {
                 let h = ring + ((begin + i) & mask) &* 3
                 let e: Double

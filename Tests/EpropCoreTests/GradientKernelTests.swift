@@ -118,6 +118,21 @@ func longRowsMatchReference(targets: Int) throws {
                       subnormal: true, targets: targets)
 }
 
+/// The same rows with the target population keeping its step-major history copy: the
+/// groups of eight consecutive targets load their entries side by side, the others (the
+/// parallel synapse 0 → 2 breaks row 0's first group) gather; against the reference.
+@Test(arguments: [13, 16, 21, 24])
+func stepMajorRowsMatchReference(targets: Int) throws {
+    for (batch, cutoff, flushRate) in [(1, Clock.never, 0.0), (1, 30, 0.2), (2, 7, 0.05)] {
+        for optimizerType in ["gradient_descent", "adam"] {
+            try compareKernel(optimizerType, false, batch: batch, cutoff: cutoff, flushRate: flushRate, readout: false,
+                              targets: targets, stepMajor: true)
+        }
+    }
+    try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false,
+                      subnormal: true, targets: targets, stepMajor: true)
+}
+
 /// Adaptive targets add ε (spec §8.3); heterogeneous targets (per-neuron τ_m, κ, κ_reg,
 /// β, τ_a) switch the engine to per-synapse z̄ and per-target filter constants.
 ///
@@ -132,7 +147,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
                    precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
                    psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false,
-                   targets: Int = 4) throws {
+                   targets: Int = 4, stepMajor: Bool = false) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3
@@ -191,21 +206,28 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         }
     }
     history.oldestNeeded = { _ in 0 }
+    if stepMajor { try history.keepStepMajorCopy(true) }
     for t in 0..<steps {
         history.append(t)
         for j in 0..<targets {
-            let e = history.entry(j, t)
+            var e = (0.0, 0.0, 0.0)
             if subnormal {
                 let quiet = (60..<220).contains(t)
-                e[0] = quiet ? 0 : rng.uniform(0, 0.5) * psiScale
-                e[1] = rng.uniform(-1, 1) * (quiet ? quietScale : 1e290)
-                e[2] = rng.uniform(-0.1, 0.1) * (quiet ? quietScale : 1e290)
+                e.0 = quiet ? 0 : rng.uniform(0, 0.5) * psiScale
+                e.1 = rng.uniform(-1, 1) * (quiet ? quietScale : 1e290)
+                e.2 = rng.uniform(-0.1, 0.1) * (quiet ? quietScale : 1e290)
             } else {
-                e[0] = rng.uniform(0, 0.5)
-                if !readout { e[1] = rng.uniform(-1, 1); e[2] = rng.uniform(-0.1, 0.1) }
+                e.0 = rng.uniform(0, 0.5)
+                if !readout { e.1 = rng.uniform(-1, 1); e.2 = rng.uniform(-0.1, 0.1) }
+            }
+            if readout {
+                history.entry(j, t)[0] = e.0
+            } else {
+                history.write(j, t, e.0, e.1, e.2)   // both copies, if the step-major one is kept
             }
         }
     }
+    #expect((history.stepMajor != nil) == stepMajor, "\(label)")
     func entry(_ j: Int, _ t: Int) -> (Double, Double, Double) {
         let e = history.entry(j, t)
         return readout ? (e[0], 0, 0) : (e[0], e[1], e[2])

@@ -40,6 +40,10 @@ public final class Network {
     /// kernel leaves out their L·ē (the same bits, EpropProjection.accumulate). Off only in
     /// the tests that compare both ways.
     var marksEntriesWithoutLearningSignal = true
+    /// Whether recurrent populations whose incoming rows are mostly runs of consecutive
+    /// targets keep a step-major history copy for the kernel (`EpropHistory.stepMajor`);
+    /// off only in tests that compare both ways.
+    var keepsStepMajorCopies = true
     /// Per recurrent population, what `markLearningSignals` reads (set by `prepare`).
     var learningSignalMarkers: [LearningSignalMarker] = []
     /// What the step loop calls, unretained (set by `prepare`).
@@ -576,6 +580,12 @@ public final class Network {
             }
             if let recurrent = population as? RecurrentPopulation {
                 recurrent.history.oldestNeeded = ask
+                // Only the plain event-driven models' eight-lane groups read the copy; without
+                // the memory for it the kernel gathers as before.
+                if !recurrent.model.isBaseline && !recurrent.model.isAdaptive {
+                    let keep = keepsStepMajorCopies && EpropHistory.rowsMostlyConsecutive(incoming.map(\.connectivity))
+                    try? recurrent.history.keepStepMajorCopy(keep)
+                }
             } else if let readout = population as? ReadoutPopulation {
                 readout.history.oldestNeeded = ask
             }

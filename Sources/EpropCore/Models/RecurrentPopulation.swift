@@ -472,10 +472,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         fAv[j] = kappaReg[j] * fAv[j] + (spiked ? rateIncrement[j] : 0)
         // Entries of consecutive neurons lie a ring apart, too far for the hardware prefetcher.
         if j &+ 16 < size { prefetchForWrite(history.entry(j &+ 16, t)) }
-        let entry = history.entry(j, t)
-        entry[0] = psiValue
-        entry[1] = 0
-        entry[2] = cReg[j] * (fAv[j] - fTargetPerStep[j])   // ψ stays in the entry: the recordable reads it there
+        // ψ stays in the entry: the recordable reads it there.
+        history.write(j, t, psiValue, 0, cReg[j] * (fAv[j] - fTargetPerStep[j]))
         let quiet = quietSteps[j]
         quietSteps[j] = psiValue != 0 ? 0 : quiet == .max ? quiet : quiet &+ 1
     }

@@ -666,7 +666,9 @@ public final class EpropProjection: Projection, WorkCounting {
     @inline(__always)
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, _ targets: KernelTargets,
                                              _ fields: Fields<S>, transmitting: Bool) {
-        if recurrentTarget {
+        if recurrentTarget && targets.stepMajor != nil {
+            integrateStepMajor(event, rows: rows, recurrent: targets, fields, transmitting: transmitting)
+        } else if recurrentTarget {
             integrate(event, rows: rows, recurrent: targets, fields, transmitting: transmitting)
         } else {
             integrate(event, rows: rows, readout: targets, fields, transmitting: transmitting)
@@ -675,6 +677,21 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
                                              _ fields: Fields<S>, transmitting: Bool) {
+        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: false)
+    }
+
+    /// The same for a population that keeps a step-major history copy: a copy of its own,
+    /// since the consecutive-target path inlined into the other made its gathering groups
+    /// 2–3 % slower (N-MNIST) through register allocation.
+    private func integrateStepMajor<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>,
+                                                      recurrent population: KernelTargets,
+                                                      _ fields: Fields<S>, transmitting: Bool) {
+        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: true)
+    }
+
+    @inline(__always)
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
+                                             _ fields: Fields<S>, transmitting: Bool, stepMajor: Bool) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
         let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
@@ -718,35 +735,8 @@ public final class EpropProjection: Projection, WorkCounting {
             // steps: 6.43 → 5.92 ms per sample for intervals wholly outside it; see
             // `accumulate` for those that reach into it).
             if !prefetchRuns && !adaptive && !each {
-                // The last 5–7 synapses of a longer row run as the upper lanes of a group of
-                // eight that overlaps the group before it, instead of as two four-lane groups
-                // (each as slow per step as a group of eight; N-MNIST's input rows of ≈ 37).
-                // That group runs first and keeps only its upper lanes, so the lower ones are
-                // computed again, from the same stored state, by the group before; its
-                // transmissions wait for the rest of the row (row order).
-                let tail = (upper - first) % 8, overlapped = tail >= 5 && upper - first > 8
-                if overlapped {
-                    let g = accumulate(SIMD8<Double>.self, upper - 8, event, S.self, gradientIn, history: history,
-                                       kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
-                                       beta: 0, rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
-                                       keptFrom: 8 - tail, fields)
-                    finish(upper - 8, lanes: g, from: 8 - tail, event, fields, finalCall: finalCall,
-                           gradientOut: gradientOut, transmit: false)
-                }
-                while first + 8 <= upper {
-                    let g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
-                                       kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
-                                       rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true, fields)
-                    finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut,
-                           transmit: transmit)
-                    first += 8
-                }
-                if overlapped {
-                    if transmit {
-                        for syn in first..<upper { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
-                    }
-                    first = upper
-                }
+                first = eightLaneGroups(event, first, upper, S.self, gradientIn, gradientOut, history, k, kr, kd, krd,
+                                        fields, finalCall: finalCall, transmit: transmit, stepMajor: stepMajor)
             }
             // Four lanes, with `adaptive` and `each` constants in each inlined copy: the plain
             // one keeps ε, β, ρ and the optimizer states out of the registers of its loop.
@@ -848,6 +838,76 @@ public final class EpropProjection: Projection, WorkCounting {
         }
     }
 
+    /// The 8-lane groups of a row (see `integrate(_:rows:recurrent:)`) from `first`, with the
+    /// overlapped tail group; returns where the 4-lane groups go on. With `stepMajor`, eight
+    /// consecutive targets read the history's step-major copy: one vector load per channel
+    /// instead of eight (the sine-wave network's dense rows: ≈ 2× less kernel time).
+    @inline(__always)
+    private func eightLaneGroups<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int, _ upper: Int, _: S.Type,
+                                                   _ gradientIn: UnsafeMutablePointer<Double>?,
+                                                   _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
+                                                   _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
+                                                   _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
+                                                   stepMajor: Bool) -> Int {
+        var first = first
+        let tgt = connectivity.target, input = self.input
+        // The last 5–7 synapses of a longer row run as the upper lanes of a group of
+        // eight that overlaps the group before it, instead of as two four-lane groups
+        // (each as slow per step as a group of eight; N-MNIST's input rows of ≈ 37).
+        // That group runs first and keeps only its upper lanes, so the lower ones are
+        // computed again, from the same stored state, by the group before; its
+        // transmissions wait for the rest of the row (row order).
+        let tail = (upper - first) % 8, overlapped = tail >= 5 && upper - first > 8
+        if overlapped {
+            let g: SIMD8<Double>
+            if stepMajor && consecutiveTargets(from: upper - 8) {
+                g = accumulate(SIMD8<Double>.self, upper - 8, event, S.self, gradientIn, history: history,
+                               kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                               beta: 0, rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
+                               keptFrom: 8 - tail, consecutive: true, fields)
+            } else {
+                g = accumulate(SIMD8<Double>.self, upper - 8, event, S.self, gradientIn, history: history,
+                               kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                               beta: 0, rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
+                               keptFrom: 8 - tail, fields)
+            }
+            finish(upper - 8, lanes: g, from: 8 - tail, event, fields, finalCall: finalCall,
+                   gradientOut: gradientOut, transmit: false)
+        }
+        while first + 8 <= upper {
+            let g: SIMD8<Double>
+            if stepMajor && consecutiveTargets(from: first) {
+                g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                               kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
+                               rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
+                               consecutive: true, fields)
+            } else {
+                g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                               kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
+                               rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true, fields)
+            }
+            finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                   transmit: transmit)
+            first += 8
+        }
+        if overlapped {
+            if transmit {
+                for syn in first..<upper { input[Int(tgt[syn])] += S.load(fields.weights, syn) }
+            }
+            first = upper
+        }
+        return first
+    }
+
+    /// Whether synapses first ..< first + 8 target eight consecutive neurons, in order.
+    @inline(__always)
+    private func consecutiveTargets(from first: Int) -> Bool {
+        let tgt = connectivity.target, t0 = tgt[first]
+        var step = Int32(0)
+        for lane in 1..<8 { step |= tgt[first + lane] ^ (t0 &+ Int32(lane)) }
+        return step == 0
+    }
+
     /// The accumulate-mode optimizer call (at a spike), the kept g (at a flush) and the
     /// transmission of the synapses first ..< first + valid after `accumulate`.
     @inline(__always)
@@ -894,7 +954,7 @@ public final class EpropProjection: Projection, WorkCounting {
                                                        kappa: Double, kappaReg: Double, kappaDecay: Double,
                                                        kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
                                                        prefetchGroup: Int, eachStep: Bool, skipsSignalFree: Bool = false,
-                                                       keptFrom kept: Int = 0,
+                                                       keptFrom kept: Int = 0, consecutive: Bool = false,
                                                        _ fields: Fields<S>) -> V where V.Scalar == Double {
         let lanes = V.scalarCount
         let begin = event.begin, n = event.n, decay = event.decay
@@ -944,17 +1004,30 @@ public final class EpropProjection: Projection, WorkCounting {
             }
             // Entries signalFrom ..< signalTo with L, the others (L = +0) without: two copies
             // of the loop, the inputs' intervals often reach into the learning window.
+            // Consecutive targets: their entries lie side by side in the step-major copy.
+            let slotStride = history.stepMajorSlot, channelStride = history.stepMajorChannel
+            let sideBySide = consecutive ? history.stepMajor.unsafelyUnwrapped + Int(tgt[first]) : rings[0]
             @inline(__always)
             func entries(_ from: Int, _ to: Int, learningSignal: Bool) {
                 for i in from..<to {
-                    let offset = ((begin + i) & mask) &* 3
                     var psi = V(), learning = V(), reg = V()   // ψ, L, reg of the entry
-                    for lane in 0..<lanes {
-                        let p = rings[lane] + offset
-                        if pf { prefetch(rings[lanes + lane] + offset) }
-                        psi[lane] = p[0]
-                        if learningSignal { learning[lane] = p[1] }
-                        reg[lane] = p[2]
+                    if consecutive {
+                        let p = sideBySide + ((begin + i) & mask) &* slotStride
+                        let l = p + channelStride, r = l + channelStride
+                        for lane in 0..<lanes {
+                            psi[lane] = p[lane]
+                            if learningSignal { learning[lane] = l[lane] }
+                            reg[lane] = r[lane]
+                        }
+                    } else {
+                        let offset = ((begin + i) & mask) &* 3
+                        for lane in 0..<lanes {
+                            let p = rings[lane] + offset
+                            if pf { prefetch(rings[lanes + lane] + offset) }
+                            psi[lane] = p[0]
+                            if learningSignal { learning[lane] = p[1] }
+                            reg[lane] = p[2]
+                        }
                     }
                     let e: V
                     if adaptive {
@@ -1373,6 +1446,10 @@ struct KernelTargets {
     let adaptive: Bool
     /// Some target has had ψ = 0 for long: traces onto it may be near subnormal.
     let quiet: Bool
+    /// The history's step-major copy ([slot][channel][neuron]), if the population keeps one,
+    /// and the distance between its slots and its channels.
+    let stepMajor: UnsafeMutablePointer<Double>?
+    let stepMajorSlot: Int, stepMajorChannel: Int
 
     init(_ target: EpropProjection.Target) {
         let history: EpropHistory
@@ -1395,6 +1472,9 @@ struct KernelTargets {
         firstStep = history.firstStep
         endStep = history.endStep
         ringBytes = history.bytes
+        stepMajor = history.stepMajor
+        stepMajorSlot = history.stepMajorSlotStride
+        stepMajorChannel = history.neurons
     }
 
     /// Base of neuron j's ring.

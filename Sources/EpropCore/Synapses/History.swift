@@ -35,10 +35,85 @@ public final class EpropHistory {
         data = LargeMemory.allocate(Double.self, count: neurons * cap * channels)
     }
 
-    deinit { LargeMemory.free(data) }
+    deinit {
+        LargeMemory.free(data)
+        if let stepMajor { LargeMemory.free(stepMajor) }
+    }
 
-    /// Bytes held by the ring.
-    public var bytes: Int { neurons * capacity * channels * 8 }
+    /// Bytes held by the ring (and its step-major copy, if kept).
+    public var bytes: Int { neurons * capacity * channels * 8 * (stepMajor == nil ? 1 : 2) }
+
+    // MARK: Step-major copy
+
+    /// A second copy of the ring laid out [slot][channel][neuron], kept for populations whose
+    /// incoming rows are mostly runs of consecutive targets (dense projections): the kernel
+    /// then loads the ψ, L and reg of eight consecutive targets as one vector each instead of
+    /// gathering them from eight rings (see `EpropProjection`). Written by the same writers
+    /// as the ring (`write`, `setLearningSignal`); nil otherwise.
+    @usableFromInline private(set) var stepMajor: UnsafeMutablePointer<Double>?
+    /// Distance between the slots of the step-major copy (channels × neurons).
+    public var stepMajorSlotStride: Int { channels &* neurons }
+
+    /// Starts (or stops) keeping the step-major copy, with the entries of the window copied.
+    func keepStepMajorCopy(_ keep: Bool) throws(EpropError) {
+        precondition(channels == 3, "only recurrent histories (ψ, L, reg) keep a step-major copy")
+        guard keep != (stepMajor != nil) else { return }
+        guard keep else {
+            LargeMemory.free(stepMajor!)
+            stepMajor = nil
+            return
+        }
+        try MemoryModel.require(neurons * capacity * channels * 8, for: "the step-major copy of the e-prop history")
+        let copy = LargeMemory.allocate(Double.self, count: neurons * capacity * channels)
+        for t in firstStep..<endStep {
+            for j in 0..<neurons {
+                let from = entry(j, t)
+                for c in 0..<channels { copy[(t & mask) * channels * neurons + c * neurons + j] = from[c] }
+            }
+        }
+        stepMajor = copy
+    }
+
+    /// Whether at least half of the synapses of `rows` (the incoming projections) lie in
+    /// groups of eight consecutive targets as the kernel forms them (from each row's start):
+    /// then the step-major copy pays for its writes.
+    static func rowsMostlyConsecutive(_ rows: [Connectivity]) -> Bool {
+        var inRuns = 0, total = 0
+        for c in rows {
+            total += c.count
+            for s in 0..<c.sources {
+                var first = c.rowStart[s]
+                while first + 8 <= c.rowStart[s + 1] {
+                    let t0 = c.target[first]
+                    if (1..<8).allSatisfy({ c.target[first + $0] == t0 &+ Int32($0) }) { inRuns += 8 }
+                    first += 8
+                }
+            }
+        }
+        return total > 0 && 2 * inRuns >= total
+    }
+
+    /// Writes the channels of neuron j's entry t (both copies).
+    @inlinable @inline(__always)
+    public func write(_ j: Int, _ t: Int, _ c0: Double, _ c1: Double, _ c2: Double) {
+        let p = entry(j, t)
+        p[0] = c0; p[1] = c1; p[2] = c2
+        if let stepMajor {
+            let n = neurons, slot: Int = (t & mask) &* (3 &* n)
+            let q = stepMajor + (slot &+ j)
+            q[0] = c0; q[n] = c1; q[n &+ n] = c2
+        }
+    }
+
+    /// Sets the learning signal (channel 1) of neuron j's entry t (both copies).
+    @inlinable @inline(__always)
+    public func setLearningSignal(_ j: Int, _ t: Int, _ value: Double) {
+        entry(j, t)[1] = value
+        if let stepMajor {
+            let n = neurons, slot: Int = (t & mask) &* (3 &* n)
+            stepMajor[slot &+ n &+ j] = value
+        }
+    }
 
     /// Makes room for entry `t` (= endStep); called once per step before the neurons write
     /// every channel of their entry t. Keeps at least entries ≥ t − 3, which the learning
@@ -61,7 +136,7 @@ public final class EpropHistory {
         var newCapacity = capacity
         while newCapacity < t - firstStep + 1 { newCapacity <<= 1 }
         newCapacity = max(newCapacity, capacity * 2)
-        try MemoryModel.require(neurons * newCapacity * channels * 8,
+        try MemoryModel.require(neurons * newCapacity * channels * 8 * (stepMajor == nil ? 1 : 2),
                                 for: "the e-prop history (\(neurons) neurons × \(newCapacity) steps; a source silent since step \(firstStep) holds it — set flush_event_send_interval)")
         grow(toHold: t - firstStep + 1)
     }
@@ -71,7 +146,7 @@ public final class EpropHistory {
     /// neuron's window (at 10⁶ neurons ≈ 5 s, with a peak 1.5 GiB higher).
     func reserve(slots: Int) throws(EpropError) {
         guard slots > capacity else { return }
-        try MemoryModel.require(neurons * slots * channels * 8,
+        try MemoryModel.require(neurons * slots * channels * 8 * (stepMajor == nil ? 1 : 2),
                                 for: "the e-prop history (\(neurons) neurons × \(slots) steps)")
         grow(toHold: slots)
     }
@@ -157,6 +232,15 @@ public final class EpropHistory {
         }
         LargeMemory.free(data)
         data = newData
+        if let old = stepMajor {
+            let copy = LargeMemory.allocate(Double.self, count: neurons * newCap * channels)
+            let slot = channels * neurons
+            for t in firstStep..<endStep {
+                (copy + (t & newMask) * slot).update(from: old + (t & mask) * slot, count: slot)
+            }
+            LargeMemory.free(old)
+            stepMajor = copy
+        }
         capacity = newCap
         mask = newMask
     }

@@ -220,12 +220,11 @@ final class LearningSignalProjection: Projection, WorkCounting {
             let ahead = 8
             for j in targets where start[j] < start[j + 1] {
                 if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }
-                let p = history.entry(j, entry)
-                var l = p[1]
+                var l = history.entry(j, entry)[1]
                 for k in start[j]..<start[j + 1] {
                     l += b[k] * error[Int(source[k])]
                 }
-                p[1] = l
+                history.setLearningSignal(j, entry, l)
             }
         }
     }

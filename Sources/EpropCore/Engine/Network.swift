@@ -582,7 +582,8 @@ public final class Network {
                 recurrent.history.oldestNeeded = ask
                 // Only the plain event-driven models' eight-lane groups read the copy; without
                 // the memory for it the kernel gathers as before.
-                if !recurrent.model.isBaseline && !recurrent.model.isAdaptive {
+                // Decided once, before the first step: connections are fixed from then on.
+                if currentStep == 0 && !recurrent.model.isBaseline && !recurrent.model.isAdaptive {
                     let keep = keepsStepMajorCopies && EpropHistory.rowsMostlyConsecutive(incoming.map(\.connectivity))
                     try? recurrent.history.keepStepMajorCopy(keep)
                 }

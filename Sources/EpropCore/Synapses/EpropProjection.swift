@@ -540,7 +540,7 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(targets: Range<Int>, _ fields: Fields<S>) {
         let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
-        let kernelTargets = KernelTargets(target)
+        let kernelTargets = KernelTargets(target), stepMajor = StepMajorView(target)
         let tgt = connectivity.target
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
@@ -555,7 +555,7 @@ public final class EpropProjection: Projection, WorkCounting {
                         }
                         continue
                     }
-                    integrate(event, rows: rows, kernelTargets, fields, transmitting: true)
+                    integrate(event, rows: rows, kernelTargets, stepMajor, fields, transmitting: true)
                 }
             }
         }
@@ -620,7 +620,7 @@ public final class EpropProjection: Projection, WorkCounting {
         let firstEvent = shareStart[2 * part], firstSynapse = shareStart[2 * part + 1]
         let lastEvent = shareStart[2 * part + 2], endSynapse = shareStart[2 * part + 3]
         guard firstEvent < planned.count else { return }
-        let kernelTargets = KernelTargets(target)
+        let kernelTargets = KernelTargets(target), stepMajor = StepMajorView(target)
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
                 for index in firstEvent...min(lastEvent, events.count - 1) {
@@ -630,7 +630,7 @@ public final class EpropProjection: Projection, WorkCounting {
                     if index == firstEvent { lower = max(lower, firstSynapse) }
                     if index == lastEvent { upper = min(upper, endSynapse) }
                     guard lower < upper else { continue }
-                    integrate(event, rows: lower..<upper, kernelTargets, fields, transmitting: false)
+                    integrate(event, rows: lower..<upper, kernelTargets, stepMajor, fields, transmitting: false)
                 }
             }
         }
@@ -665,9 +665,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// One event through the synapses `rows`, by the target family.
     @inline(__always)
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, _ targets: KernelTargets,
-                                             _ fields: Fields<S>, transmitting: Bool) {
-        if recurrentTarget && targets.stepMajor != nil {
-            integrateStepMajor(event, rows: rows, recurrent: targets, fields, transmitting: transmitting)
+                                             _ stepMajor: StepMajorView?, _ fields: Fields<S>, transmitting: Bool) {
+        if recurrentTarget, let stepMajor {
+            integrate(event, rows: rows, recurrent: targets, stepMajor: stepMajor, fields, transmitting: transmitting)
         } else if recurrentTarget {
             integrate(event, rows: rows, recurrent: targets, fields, transmitting: transmitting)
         } else {
@@ -677,21 +677,20 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
                                              _ fields: Fields<S>, transmitting: Bool) {
-        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: false)
+        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: nil)
     }
 
     /// The same for a population that keeps a step-major history copy: a copy of its own,
     /// since the consecutive-target path inlined into the other made its gathering groups
     /// 2–3 % slower (N-MNIST) through register allocation.
-    private func integrateStepMajor<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>,
-                                                      recurrent population: KernelTargets,
-                                                      _ fields: Fields<S>, transmitting: Bool) {
-        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: true)
+    private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
+                                             stepMajor: StepMajorView, _ fields: Fields<S>, transmitting: Bool) {
+        integrate(event, rows: rows, recurrent: population, fields, transmitting: transmitting, stepMajor: stepMajor)
     }
 
     @inline(__always)
     private func integrate<S: SynapseScalar>(_ event: PlannedEvent, rows: Range<Int>, recurrent population: KernelTargets,
-                                             _ fields: Fields<S>, transmitting: Bool, stepMajor: Bool) {
+                                             _ fields: Fields<S>, transmitting: Bool, stepMajor: StepMajorView?) {
         let alphaColumn = population.alpha, kappa = population.kappa, kappaReg = population.kappaReg
         let beta = population.beta, rho = population.rho
         let begin = event.begin, n = event.n, decay = event.decay, flush = event.flush
@@ -848,7 +847,7 @@ public final class EpropProjection: Projection, WorkCounting {
                                                    _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
                                                    _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
                                                    _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
-                                                   stepMajor: Bool) -> Int {
+                                                   stepMajor: StepMajorView?) -> Int {
         var first = first
         let tgt = connectivity.target, input = self.input
         // The last 5–7 synapses of a longer row run as the upper lanes of a group of
@@ -860,11 +859,11 @@ public final class EpropProjection: Projection, WorkCounting {
         let tail = (upper - first) % 8, overlapped = tail >= 5 && upper - first > 8
         if overlapped {
             let g: SIMD8<Double>
-            if stepMajor && consecutiveTargets(from: upper - 8) {
+            if let stepMajor, consecutiveTargets(from: upper - 8) {
                 g = accumulate(SIMD8<Double>.self, upper - 8, event, S.self, gradientIn, history: history,
                                kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
                                beta: 0, rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
-                               keptFrom: 8 - tail, consecutive: true, fields)
+                               keptFrom: 8 - tail, consecutive: stepMajor, fields)
             } else {
                 g = accumulate(SIMD8<Double>.self, upper - 8, event, S.self, gradientIn, history: history,
                                kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
@@ -876,11 +875,11 @@ public final class EpropProjection: Projection, WorkCounting {
         }
         while first + 8 <= upper {
             let g: SIMD8<Double>
-            if stepMajor && consecutiveTargets(from: first) {
+            if let stepMajor, consecutiveTargets(from: first) {
                 g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
                                kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
                                rho: 0, prefetchGroup: -1, eachStep: false, skipsSignalFree: true,
-                               consecutive: true, fields)
+                               consecutive: stepMajor, fields)
             } else {
                 g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
                                kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false, beta: 0,
@@ -954,7 +953,7 @@ public final class EpropProjection: Projection, WorkCounting {
                                                        kappa: Double, kappaReg: Double, kappaDecay: Double,
                                                        kappaRegDecay: Double, adaptive: Bool, beta: Double, rho: Double,
                                                        prefetchGroup: Int, eachStep: Bool, skipsSignalFree: Bool = false,
-                                                       keptFrom kept: Int = 0, consecutive: Bool = false,
+                                                       keptFrom kept: Int = 0, consecutive stepMajor: StepMajorView? = nil,
                                                        _ fields: Fields<S>) -> V where V.Scalar == Double {
         let lanes = V.scalarCount
         let begin = event.begin, n = event.n, decay = event.decay
@@ -1005,8 +1004,9 @@ public final class EpropProjection: Projection, WorkCounting {
             // Entries signalFrom ..< signalTo with L, the others (L = +0) without: two copies
             // of the loop, the inputs' intervals often reach into the learning window.
             // Consecutive targets: their entries lie side by side in the step-major copy.
-            let slotStride = history.stepMajorSlot, channelStride = history.stepMajorChannel
-            let sideBySide = consecutive ? history.stepMajor.unsafelyUnwrapped + Int(tgt[first]) : rings[0]
+            let consecutive = stepMajor != nil
+            let slotStride = stepMajor?.slotStride ?? 0, channelStride = stepMajor?.channelStride ?? 0
+            let sideBySide = stepMajor.map { $0.base + Int(tgt[first]) } ?? rings[0]
             @inline(__always)
             func entries(_ from: Int, _ to: Int, learningSignal: Bool) {
                 for i in from..<to {
@@ -1446,10 +1446,6 @@ struct KernelTargets {
     let adaptive: Bool
     /// Some target has had ψ = 0 for long: traces onto it may be near subnormal.
     let quiet: Bool
-    /// The history's step-major copy ([slot][channel][neuron]), if the population keeps one,
-    /// and the distance between its slots and its channels.
-    let stepMajor: UnsafeMutablePointer<Double>?
-    let stepMajorSlot: Int, stepMajorChannel: Int
 
     init(_ target: EpropProjection.Target) {
         let history: EpropHistory
@@ -1472,13 +1468,25 @@ struct KernelTargets {
         firstStep = history.firstStep
         endStep = history.endStep
         ringBytes = history.bytes
-        stepMajor = history.stepMajor
-        stepMajorSlot = history.stepMajorSlotStride
-        stepMajorChannel = history.neurons
     }
 
     /// Base of neuron j's ring.
     @inline(__always) func ring(_ j: Int) -> UnsafeMutablePointer<Double> { data + j &* entryStride }
 
     func contains(_ t: Int) -> Bool { t >= firstStep && t < endStep }
+}
+
+/// A recurrent population's step-major history copy ([slot][channel][neuron]) as the
+/// kernel reads it, if the population keeps one (kept apart from `KernelTargets`, which
+/// every other event passes by value).
+struct StepMajorView {
+    let base: UnsafeMutablePointer<Double>
+    let slotStride: Int, channelStride: Int
+
+    init?(_ target: EpropProjection.Target) {
+        guard case .recurrent(let p) = target, let copy = p.history.stepMajor else { return nil }
+        base = copy
+        slotStride = p.history.stepMajorSlotStride
+        channelStride = p.history.neurons
+    }
 }

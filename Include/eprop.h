@@ -153,7 +153,9 @@ int32_t eprop_estimate_memory(int64_t n_recurrent, int64_t n_readout, int64_t n_
  * As eprop_estimate_memory, for eprop synapses stored in `synapse_precision` ("double" or
  * "single", see eprop_set_synapse_string). With optimize_each_step 0 both estimates count
  * the interval gradients kept after flush events at their bound, 8 bytes per synapse; a
- * running network keeps them only for sources whose last event was a flush.
+ * running network keeps them only for sources whose last event was a flush. A recurrent
+ * population with dense incoming projections also keeps a step-major copy of its history
+ * (as many bytes again as its history), which neither estimate counts.
  */
 int32_t eprop_estimate_memory_v2(int64_t n_recurrent, int64_t n_readout, int64_t n_input, int64_t n_plastic,
                                  int64_t n_fixed, int64_t n_sources, const char *optimizer,

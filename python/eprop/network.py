@@ -53,8 +53,9 @@ def estimate_memory(n_recurrent: int, n_plastic: int, *, n_readout: int = 0, n_i
     eprop synapses stored in ``synapse_precision`` (``"double"`` or ``"single"``). Without
     ``optimize_each_step`` the interval gradients kept after flush events count at their
     bound (8 B per synapse; a running network holds them only for sources whose last event
-    was a flush). Building a network that cannot fit fails fast with
-    :class:`OutOfMemoryError`.
+    was a flush). A recurrent population with dense incoming projections also keeps a
+    step-major copy of its history (as many bytes again as its history), not counted here.
+    Building a network that cannot fit fails fast with :class:`OutOfMemoryError`.
     """
     if n_sources is None:
         n_sources = n_recurrent + n_input

@@ -140,6 +140,9 @@ extension MemoryModel {
     /// synapse (every source's last event a flush); a running network holds the fraction of
     /// its synapses whose source is between a flush and its next spike (e.g. ≈ 30 % at
     /// 23 Hz with a 50 ms flush interval), so the estimate is an upper bound by up to that.
+    /// A recurrent population with dense incoming projections also keeps a step-major copy
+    /// of its history (`EpropHistory.stepMajor`: as many bytes again as its history), which
+    /// the counts here cannot tell and leave out.
     public static func estimate(recurrent: Int, readouts: Int, inputs: Int, plasticSynapses: Int, fixedSynapses: Int,
                                 sources: Int, adam: Bool, eachStep: Bool, batch: Int, cutoffSteps: Int,
                                 flushSteps: Int, precision: SynapsePrecision = .double) -> Int {

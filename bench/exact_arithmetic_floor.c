@@ -80,43 +80,21 @@ static void rowReference(int row, int begin, int n) {
     }
 }
 
-/* A vector variant: LANES consecutive targets per vector, GROUPS vectors interleaved. */
-#define VARIANT(NAME, V, LANES, GROUPS)                                                          \
-    static void NAME(int row, int begin, int n) {                                                \
-        const V k = (V){0} + kappa, kr = (V){0} + kappaReg, c = (V){0} + (1.0 - kappaReg);       \
-        for (int s = 0; s < TARGETS; s += LANES * GROUPS) {                                      \
-            V b[GROUPS], r[GROUPS], g[GROUPS];                                                   \
-            for (int q = 0; q < GROUPS; q++) {                                                   \
-                int at = row * TARGETS + s + q * LANES;                                          \
-                memcpy(&b[q], ebar + at, sizeof(V));                                             \
-                memcpy(&r[q], ebarReg + at, sizeof(V));                                          \
-                memcpy(&g[q], grad + at, sizeof(V));                                             \
-            }                                                                                    \
-            for (int i = 0; i < n; i++) {                                                        \
-                const double *h = history + ((begin + i) & (SLOTS - 1)) * 3 * TARGETS + s;       \
-                const V z = (V){0} + zbar[(begin + i) & (SLOTS - 1)];                            \
-                for (int q = 0; q < GROUPS; q++) {                                               \
-                    V psi, learning, reg;                                                        \
-                    memcpy(&psi, h + q * LANES, sizeof(V));                                      \
-                    memcpy(&learning, h + TARGETS + q * LANES, sizeof(V));                       \
-                    memcpy(&reg, h + 2 * TARGETS + q * LANES, sizeof(V));                        \
-                    V e = psi * z;                                                               \
-                    b[q] = k * b[q] + e;                                                         \
-                    r[q] = kr * r[q] + c * e;                                                    \
-                    g[q] = g[q] + (learning * b[q] + reg * r[q]);                                \
-                }                                                                                \
-            }                                                                                    \
-            for (int q = 0; q < GROUPS; q++) {                                                   \
-                int at = row * TARGETS + s + q * LANES;                                          \
-                memcpy(ebar + at, &b[q], sizeof(V));                                             \
-                memcpy(ebarReg + at, &r[q], sizeof(V));                                          \
-                memcpy(grad + at, &g[q], sizeof(V));                                             \
-            }                                                                                    \
-        }                                                                                        \
+/* The entries of lanes s + q·LANES … of step slot `slot`: side by side in the step-major
+ * history (one vector load per channel), or gathered lane by lane from the per-neuron rings. */
+#define SIDE_BY_SIDE(V, LANES)                                                                   \
+    const double *h = history + slot * 3 * TARGETS + s + q * LANES;                              \
+    memcpy(&psi, h, sizeof(V));                                                                  \
+    memcpy(&learning, h + TARGETS, sizeof(V));                                                   \
+    memcpy(&reg, h + 2 * TARGETS, sizeof(V));
+#define FROM_RINGS(V, LANES)                                                                     \
+    for (int l = 0; l < LANES; l++) {                                                            \
+        const double *h = rings + ((s + q * LANES + l) * SLOTS + slot) * 3;                      \
+        psi[l] = h[0]; learning[l] = h[1]; reg[l] = h[2];                                        \
     }
 
-/* A vector variant that gathers each lane's entry from its own ring. */
-#define GATHERED(NAME, V, LANES, GROUPS)                                                         \
+/* A kernel: LANES targets per vector, GROUPS vectors interleaved, entries read by LOAD. */
+#define KERNEL(NAME, V, LANES, GROUPS, LOAD)                                                     \
     static void NAME(int row, int begin, int n) {                                                \
         const V k = (V){0} + kappa, kr = (V){0} + kappaReg, c = (V){0} + (1.0 - kappaReg);       \
         for (int s = 0; s < TARGETS; s += LANES * GROUPS) {                                      \
@@ -128,14 +106,11 @@ static void rowReference(int row, int begin, int n) {
                 memcpy(&g[q], grad + at, sizeof(V));                                             \
             }                                                                                    \
             for (int i = 0; i < n; i++) {                                                        \
-                const int offset = ((begin + i) & (SLOTS - 1)) * 3;                              \
-                const V z = (V){0} + zbar[(begin + i) & (SLOTS - 1)];                            \
+                const int slot = (begin + i) & (SLOTS - 1);                                      \
+                const V z = (V){0} + zbar[slot];                                                 \
                 for (int q = 0; q < GROUPS; q++) {                                               \
                     V psi, learning, reg;                                                        \
-                    for (int l = 0; l < LANES; l++) {                                            \
-                        const double *h = rings + (s + q * LANES + l) * SLOTS * 3 + offset;      \
-                        psi[l] = h[0]; learning[l] = h[1]; reg[l] = h[2];                        \
-                    }                                                                            \
+                    LOAD(V, LANES)                                                               \
                     V e = psi * z;                                                               \
                     b[q] = k * b[q] + e;                                                         \
                     r[q] = kr * r[q] + c * e;                                                    \
@@ -150,6 +125,8 @@ static void rowReference(int row, int begin, int n) {
             }                                                                                    \
         }                                                                                        \
     }
+#define VARIANT(NAME, V, LANES, GROUPS) KERNEL(NAME, V, LANES, GROUPS, SIDE_BY_SIDE)
+#define GATHERED(NAME, V, LANES, GROUPS) KERNEL(NAME, V, LANES, GROUPS, FROM_RINGS)
 
 GATHERED(g4x1, v4, 4, 1)
 GATHERED(g4x2, v4, 4, 2)

@@ -46,7 +46,8 @@ public final class Network {
     var keepsStepMajorCopies = true
     /// Per recurrent population, what `markLearningSignals` reads (set by `prepare`).
     var learningSignalMarkers: [LearningSignalMarker] = []
-    /// What the step loop calls, unretained (set by `prepare`).
+    /// What the step loop calls, unretained (set by `prepare`; its buffers freed with the
+    /// network).
     var stepPlan = StepPlan()
     var recorders: [Recorder] = []
     /// Work counters of every simulate call since creation or the last reset (WorkCounters.swift).
@@ -64,6 +65,8 @@ public final class Network {
         }
         clock = Clock(dt: resolution)
     }
+
+    deinit { stepPlan.deallocate() }
 
     /// Simulated time, ms.
     public var time: Double { clock.ms(currentStep) }
@@ -565,6 +568,7 @@ public final class Network {
             LearningSignalMarker(history: recurrent.history, lag: recurrent.model.learningSignalLag,
                                  errors: feedback.map { ($0.readouts.error, $0.readouts.size) })
         }
+        stepPlan.deallocate()
         stepPlan = StepPlan(network: self)
         learningSignalsDelivered = -1
         for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {

@@ -68,7 +68,7 @@ extension Network {
             for recurrent in plan.recurrent {
                 recurrent.population { population in
                     update(population, step: t, neurons: 0..<population.size, events: population.events,
-                           deliverNext: fuse ? recurrent.feedback : [], part: 0)
+                           deliverNext: fuse ? recurrent.feedback : .init(start: nil, count: 0), part: 0)
                     population.endSequentialStep(t)
                 }
             }
@@ -77,7 +77,8 @@ extension Network {
                 for recurrent in plan.recurrent {
                     recurrent.population { population in
                         update(population, step: t, neurons: slice(population.size, part: part, of: parts),
-                               events: population.partEvents[part], deliverNext: fuse ? recurrent.feedback : [], part: thread)
+                               events: population.partEvents[part],
+                               deliverNext: fuse ? recurrent.feedback : .init(start: nil, count: 0), part: thread)
                     }
                 }
             }
@@ -85,7 +86,7 @@ extension Network {
         }
         learningSignalsDelivered = fuse ? t + 1 : -1
 
-        for recorder in recorders { recorder.sample(step: t) }
+        for recorder in plan.recorders { recorder.sample(step: t) }
     }
 
     /// Records, before the learning signals of step t are delivered (in phase 1, or fused
@@ -103,7 +104,7 @@ extension Network {
     /// of step t + 1 (`deliverNext`) into the same neurons.
     @inline(__always)
     private func update(_ population: RecurrentPopulation, step t: Int, neurons: Range<Int>, events: EventList,
-                        deliverNext: [Unmanaged<LearningSignalProjection>], part: Int) {
+                        deliverNext: UnsafeBufferPointer<Unmanaged<LearningSignalProjection>>, part: Int) {
         guard !deliverNext.isEmpty else { return population.update(step: t, neurons: neurons, events: events) }
         var lower = neurons.lowerBound
         while lower < neurons.upperBound {

@@ -15,7 +15,7 @@ protocol Recorder: AnyObject {
 /// Records the spikes of one population: the step of each spike and its sender. A spike
 /// of step t is reported at time (t + 1)·dt, as NEST's spike_recorder does.
 final class SpikeRecorder: Recorder {
-    unowned let population: NeuronPopulation
+    unowned(unsafe) let population: NeuronPopulation   // the network owns both (no check per sample)
     var steps: [Int] = []
     var senders: [Int32] = []
     init(population: NeuronPopulation) { self.population = population }
@@ -64,7 +64,7 @@ struct SampleBuffer {
 
 /// Records recordables of chosen neurons after every step; values[sample][recordable][neuron].
 final class StateRecorder: Recorder {
-    unowned let population: NeuronPopulation
+    unowned(unsafe) let population: NeuronPopulation   // the network owns both (no check per sample)
     let recordableIndices: [Int]
     let neurons: [Int]
     var buffer = SampleBuffer()
@@ -87,7 +87,7 @@ final class StateRecorder: Recorder {
 
 /// Records the weights of chosen synapses after every step; values[sample][synapse].
 final class WeightRecorder: Recorder {
-    unowned let projection: Projection
+    unowned(unsafe) let projection: Projection   // the network owns both (no check per sample)
     let synapses: [Int]
     var buffer = SampleBuffer()
     init(projection: Projection, synapses: [Int]) {

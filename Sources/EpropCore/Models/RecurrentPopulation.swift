@@ -111,6 +111,10 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     /// the subnormal range (`refreshQuietNeurons`, every 256 steps). Only a hint for the
     /// kernel, which then checks those traces (`EpropProjection.accumulate`).
     private(set) var hasQuietNeurons = false
+    /// Per neuron, 1 where that holds for the neuron itself (8 spare zero bytes at the end, so
+    /// that eight neurons' flags load as one word): groups of eight consecutive targets check
+    /// their traces only when one of them is quiet (set with `hasQuietNeurons`).
+    let quietFlags: UnsafeMutablePointer<UInt8>
     /// Ignore-and-spike: steps until the next forced spike (spec §3.7).
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>
     /// CurrentEvent amplitudes (step_current_generator schedule) in effect, pA.
@@ -164,6 +168,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         lastEvent.initialize(repeating: 0, count: size)
         quietSteps = .allocate(capacity: size)
         quietSteps.initialize(repeating: 0, count: size)
+        quietFlags = .allocate(capacity: size + 8)
+        quietFlags.initialize(repeating: 0, count: size + 8)
         stepsUntilForcedSpike = .allocate(capacity: size)
         stepsUntilForcedSpike.initialize(repeating: 0, count: size)
         current = allocateDoubles(size)
@@ -189,6 +195,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         refractory.deallocate()
         lastEvent.deallocate()
         quietSteps.deallocate()
+        quietFlags.deallocate()
         stepsUntilForcedSpike.deallocate()
         intervalSpikes.deallocate()
     }
@@ -387,7 +394,11 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         guard slowest < 1 else { hasQuietNeurons = false; return }
         let threshold = slowest <= 0 ? 1 : Int32(clamping: Int((-900 * log(2.0) / log(slowest)).rounded(.up)))
         var quiet = false
-        for j in 0..<size where quietSteps[j] >= threshold { quiet = true; break }
+        for j in 0..<size {
+            let flag = quietSteps[j] >= threshold
+            quietFlags[j] = flag ? 1 : 0
+            quiet = quiet || flag
+        }
         hasQuietNeurons = quiet
     }
 

@@ -994,7 +994,13 @@ public final class EpropProjection: Projection, WorkCounting {
         // would make nearly every multiplication of their lane a microcode assist (≈ 40
         // cycles). Such lanes run the packed loop from 0 and are then redone one by one with
         // integer products (`integrateNearSubnormal`, the same bits).
-        var tiny = history.quiet ? zeroNearSubnormalLanes(valid: valid, adaptive: adaptive, &eb, &ebr, &eps) : 0
+        // Eight consecutive targets check only when one of them is quiet: their flags are one
+        // word. (Skipping the check never changes a result: hardware arithmetic on subnormal
+        // numbers is exact, only slow.)
+        let mayBeTiny = history.quiet
+            && (stepMajor.map { UnsafeRawPointer($0.quietFlags + Int(tgt[first])).loadUnaligned(as: UInt64.self) != 0 }
+                ?? true)
+        var tiny = mayBeTiny ? zeroNearSubnormalLanes(valid: valid, adaptive: adaptive, &eb, &ebr, &eps) : 0
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.
             for lane in 0..<lanes {
@@ -1482,11 +1488,14 @@ struct KernelTargets {
 struct StepMajorView {
     let base: UnsafeMutablePointer<Double>
     let slotStride: Int, channelStride: Int
+    /// The population's per-neuron quiet flags (`RecurrentPopulation.quietFlags`).
+    let quietFlags: UnsafeMutablePointer<UInt8>
 
     init?(_ target: EpropProjection.Target) {
         guard case .recurrent(let p) = target, let copy = p.history.stepMajor else { return nil }
         base = copy
         slotStride = p.history.stepMajorSlotStride
         channelStride = p.history.neurons
+        quietFlags = p.quietFlags
     }
 }

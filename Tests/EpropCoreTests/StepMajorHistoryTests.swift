@@ -5,14 +5,16 @@ import Testing
 /// recurrent rows without autapses), whose eight-lane groups of consecutive targets read the
 /// step-major history copy when `keepsStepMajorCopies` allows it. Long intervals (rare
 /// input spikes, no cutoff) make the history ring grow during the run.
-private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1)
-    throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int) {
+private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21)
+    throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int,
+               historyBytes: Int) {
     let net = try Network(resolution: 1)
     net.keepsStepMajorCopies = stepMajor
     try net.setThreads(threads)
     try net.setParallelMinimumWork(0)
     let input = try net.addPopulation(model: "input", size: 30)
-    let rec = try net.addPopulation(model: "eprop_iaf", size: 45)   // rows of 45 and 44: groups of 8, tails of 5 and 4
+    let size = 45   // rows of 45 and 44: groups of 8, tails of 5 and 4
+    let rec = try net.addPopulation(model: "eprop_iaf", size: size)
     let out = try net.addPopulation(model: "eprop_readout", size: 2)
     try net.setParameters(rec, [("C_m", 1), ("E_L", 0), ("V_m", 0), ("V_th", 0.3), ("t_ref", 2), ("c_reg", 0.3),
                                 ("tau_m", 20), ("surrogate_gradient_height", 0.5), ("surrogate_gradient_width", 0.4)])
@@ -34,9 +36,10 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1)
     // Open from step 2 to 399: learning signals reach the copy (then none, which skips L·ē).
     try net.schedule(.learningWindow, out, times: [2, 400], values: [1, 0, 1, 0], neurons: 2)   // neuron-major
     let state = try net.recordState(rec, recordables: ["V_m", "learning_signal", "surrogate_gradient"],
-                                    neurons: [0, 8, 44])
+                                    neurons: [0, 8, size - 1])
     let readout = try net.recordState(out, recordables: ["readout_signal"], neurons: [0, 1])
     let spikes = try net.recordSpikes(rec)
+    for case let p as EpropProjection in net.projections { p.prefetchRingBytes = prefetchRingBytes }
     let history = (net.populations[rec] as! RecurrentPopulation).history
     try net.simulate(10)
     let capacity = history.capacity
@@ -49,7 +52,7 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1)
     let plastic = net.projections.compactMap { $0 as? EpropProjection }
     let traces = plastic.flatMap { p in (0..<p.count).flatMap { [p.traces($0).eBar.bitPattern, p.traces($0).eBarReg.bitPattern] } }
     return (weights, traces, samples, history.stepMajor != nil, history.capacity > capacity,
-            try net.recordedSpikes(spikes).steps.count)
+            try net.recordedSpikes(spikes).steps.count, history.bytes)
 }
 
 /// Reading the step-major copy for groups of consecutive targets gives the same bits as
@@ -67,6 +70,20 @@ func stepMajorCopyGivesIdenticalResults(adam: Bool) throws {
     #expect(sideBySide.samples == gathered.samples)
     let threads = try runDense(stepMajor: true, adam: adam, threads: 2)
     #expect(threads.weights == gathered.weights && threads.traces == gathered.traces && threads.samples == gathered.samples)
+}
+
+/// A population whose history is larger than the kernel's prefetching threshold (2 MiB,
+/// lowered here to 1 KiB) also reads the copy for its groups of consecutive targets (and
+/// gathers the others without prefetching), where the gathering kernel prefetches: the
+/// same bits.
+@Test func stepMajorCopyOfALargeHistoryGivesIdenticalResults() throws {
+    let gathered = try runDense(stepMajor: false, adam: false, prefetchRingBytes: 1024)
+    let sideBySide = try runDense(stepMajor: true, adam: false, prefetchRingBytes: 1024)
+    #expect(sideBySide.kept && sideBySide.historyBytes > 1024, "history \(sideBySide.historyBytes) B")
+    #expect(gathered.spikes > 100, "the network must be active (\(gathered.spikes) spikes)")
+    #expect(sideBySide.weights == gathered.weights)
+    #expect(sideBySide.traces == gathered.traces)
+    #expect(sideBySide.samples == gathered.samples)
 }
 
 /// The copy holds the ring's entries [slot][channel][neuron]: when it starts (the window is

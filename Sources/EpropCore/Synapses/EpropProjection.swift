@@ -325,6 +325,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// Lane intervals `integrateNearSubnormal` skipped as frozen (for tests; atomic, since
     /// the kernel's shares run on several threads).
     let frozenLaneIntervals = Atomic<Int>(0)
+    /// Target rings larger than this (bytes) are prefetched run by run (a variable only so
+    /// that tests can reach that path with small networks).
+    var prefetchRingBytes = 1 << 21
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -722,7 +725,7 @@ public final class EpropProjection: Projection, WorkCounting {
             // Measured at 100k: 14.4–17.5 → 11.7–12.8 s per simulated s against the burst of
             // whole runs one group ahead. A ring that fits in the core's cache is not
             // prefetched (that costs ≈ 4 % on the sine-wave network).
-            let prefetchRuns = history.ringBytes > 1 << 21
+            let prefetchRuns = history.ringBytes > prefetchRingBytes
             // Eight synapses per group where nothing is prefetched: two independent 4-lane
             // chains per ē overlap their latency. With prefetching (or ε) eight lanes need more
             // than the 16 vector registers and their spills cost more than the overlap gains,
@@ -733,7 +736,9 @@ public final class EpropProjection: Projection, WorkCounting {
             // third fewer history reads per step (N-MNIST, whose window is 10 of every 300
             // steps: 6.43 → 5.92 ms per sample for intervals wholly outside it; see
             // `accumulate` for those that reach into it).
-            if !prefetchRuns && !adaptive && !each {
+            // With a step-major copy the groups of consecutive targets read whole slots of
+            // it in order (the hardware prefetcher follows), so large rings take this path too.
+            if (!prefetchRuns || stepMajor != nil) && !adaptive && !each {
                 first = eightLaneGroups(event, first, upper, S.self, gradientIn, gradientOut, history, k, kr, kd, krd,
                                         fields, finalCall: finalCall, transmit: transmit, stepMajor: stepMajor)
             }

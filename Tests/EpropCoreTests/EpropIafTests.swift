@@ -60,3 +60,66 @@ func surrogateGradientReference(function: String, expected: [Double]) throws {
     // Strongly driven: a spike every 2 steps once I_e arrives (step 1).
     #expect(try net.recordedSpikes(spikes).steps == [1, 3, 5, 7, 9, 11])
 }
+
+/// eprop_iaf with the piecewise-linear surrogate gradient computes v and ψ four neurons at a
+/// time: the same bits as the neuron-by-neuron update, with per-neuron widths, heights and
+/// thresholds, V_min clamping, refractoriness, d exactly at ±width, a size that is no
+/// multiple of four, and two threads.
+@Test(arguments: [1, 2])
+func packedUpdateMatchesNeuronByNeuron(threads: Int) throws {
+    func run(packed: Bool) throws -> (samples: [UInt64], spikes: [Int], weights: [UInt64]) {
+        let net = try Network(resolution: 1)
+        try net.setThreads(threads)
+        try net.setParallelMinimumWork(0)
+        let n = 23
+        let input = try net.addPopulation(model: "input", size: 12)
+        let rec = try net.addPopulation(model: "eprop_iaf", size: n)
+        let out = try net.addPopulation(model: "eprop_readout", size: 2)
+        try net.setParameters(rec, [("C_m", 1), ("E_L", 0), ("t_ref", 3), ("tau_m", 15), ("c_reg", 0.1)])
+        // Per neuron: thresholds, widths, heights; V_min close below, so the clamp acts.
+        let thresholds: [Double] = (0..<n).map { j -> Double in 0.2 + 0.01 * Double(j % 7) }
+        let floors: [Double] = (0..<n).map { j -> Double in j % 3 == 0 ? -0.05 : -1e300 }
+        let widths: [Double] = (0..<n).map { j -> Double in
+            let step: Double = 0.03 * Double(j % 4)
+            return j % 5 == 0 ? 0.25 : 0.1 + step
+        }
+        let heights: [Double] = (0..<n).map { j -> Double in 0.3 + 0.1 * Double(j % 2) }
+        try net.setParameterArray(rec, "V_th", thresholds)
+        try net.setParameterArray(rec, "V_min", floors)
+        try net.setParameterArray(rec, "surrogate_gradient_width", widths)
+        try net.setParameterArray(rec, "surrogate_gradient_height", heights)
+        (net.populations[rec] as! RecurrentPopulation).packsUpdate = packed
+        try net.optimizer.set([("eta", 1e-3)])
+        try net.connect(pre: input, post: rec, synapseModel: "eprop_synapse", rule: .allToAll, allowAutapses: true,
+                        weights: .normal(mean: 0.05, std: 0.15), seed: 3, delay: 1)
+        try net.connect(pre: rec, post: rec, synapseModel: "eprop_synapse", rule: .pairwiseBernoulli(p: 0.3),
+                        allowAutapses: false, weights: .normal(mean: 0, std: 0.2), seed: 4, delay: 1)
+        try net.connect(pre: rec, post: out, synapseModel: "eprop_synapse", rule: .allToAll, allowAutapses: true,
+                        weights: .normal(mean: 0, std: 0.2), seed: 5, delay: 1)
+        try net.connect(pre: out, post: rec, synapseModel: "eprop_learning_signal_connection", rule: .allToAll,
+                        allowAutapses: true, weights: .normal(mean: 0, std: 1), seed: 6, delay: 1)
+        var rng = SeededGenerator(seed: 8)
+        var ids: [Int] = [], times: [Double] = []
+        for t in 1..<300 { for i in 0..<12 where rng.uniform() < 0.08 { ids.append(i); times.append(Double(t)) } }
+        try net.setSpikes(input, neurons: ids, times: times)
+        try net.schedule(.target, out, times: [2], values: [1, -1], neurons: 2)
+        try net.schedule(.learningWindow, out, times: [2], values: [1, 1], neurons: 2)
+        let state = try net.recordState(rec, recordables: ["V_m", "surrogate_gradient", "learning_signal"],
+                                        neurons: Array(0..<n))
+        let spikes = try net.recordSpikes(rec)
+        try net.simulate(300)
+        let weights = net.projections.flatMap { p in (0..<p.count).map { p.weight($0).bitPattern } }
+        return (try net.samples(state).values.map(\.bitPattern), try net.recordedSpikes(spikes).steps, weights)
+    }
+    let packed = try run(packed: true), single = try run(packed: false)
+    #expect(single.spikes.count > 50, "the neurons must fire (\(single.spikes.count) spikes)")
+    // ψ takes 0 (far, refractory) and positive values, and V_min clamps somewhere.
+    let values = single.samples.map { Double(bitPattern: $0) }
+    let psis: [Double] = values.indices.filter { i in i % 69 / 23 == 1 }.map { i in values[i] }
+    #expect(psis.contains(0) && psis.contains { $0 > 0 })
+    let vs: [Double] = values.indices.filter { i in i % 69 / 23 == 0 }.map { i in values[i] }
+    #expect(vs.contains(-0.05), "V_min must clamp")
+    #expect(packed.samples == single.samples)
+    #expect(packed.spikes == single.spikes)
+    #expect(packed.weights == single.weights)
+}

@@ -38,12 +38,16 @@ enum EpropIaf {
 extension RecurrentPopulation {
     /// The eprop_iaf kernel; `adaptive` adds eprop_iaf_adapt's threshold (spec §3.3).
     func updateIaf(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
+        let kind = uniformSurrogate
+        if !adaptive && kind == .piecewiseLinear && packsUpdate {
+            membraneAndSurrogate(neurons)
+            return finishIaf(step: t, neurons: neurons, events: list)
+        }
         let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
         let a = self.adaptation, threshold = self.thresholdAdapt
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
         let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
         let current = self.current, withCurrent = receivesCurrent
-        let kind = uniformSurrogate
         for j in neurons {
             if r[j] > 0 { r[j] -= 1 }
             var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
@@ -64,6 +68,63 @@ extension RecurrentPopulation {
             }
             v[j] = vj
             finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: adaptive)
+            iIn[j] = (withCurrent ? current[j] : 0) + iE[j]
+        }
+    }
+
+    /// eprop_iaf with the piecewise-linear surrogate gradient, first half: v (before the
+    /// reset) into `v` and ψ as if not refractory into `psi`, four neurons at a time. Each
+    /// lane does exactly the scalar operations (a division each: one packed division for
+    /// four neurons), and Swift's max(x, y), y ≥ x ? y : x, is spelled out lane by lane.
+    private func membraneAndSurrogate(_ neurons: Range<Int>) {
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, psi = self.psi
+        let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin
+        let height = sgHeight, width = sgWidth
+        @inline(__always)
+        func four(_ c: Column, _ j: Int) -> SIMD4<Double> { SIMD4(c[j], c[j &+ 1], c[j &+ 2], c[j &+ 3]) }
+        @inline(__always)
+        func four(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> SIMD4<Double> {
+            UnsafeRawPointer(p + j).loadUnaligned(as: SIMD4<Double>.self)
+        }
+        let magnitude = SIMD4<UInt64>(repeating: ~(1 << 63))
+        var j = neurons.lowerBound
+        while j &+ 4 <= neurons.upperBound {
+            var vj = four(pI, j) * four(iIn, j) + four(zIn, j) + four(alpha, j) * four(v, j)
+            let low = four(vMin, j)
+            vj.replace(with: low, where: low .>= vj)                       // max(vj, V_min)
+            let d = vj - four(vTh, j)
+            let size = unsafeBitCast(unsafeBitCast(d, to: SIMD4<UInt64>.self) & magnitude, to: SIMD4<Double>.self)
+            var x = 1.0 - size / four(width, j)
+            x.replace(with: 0, where: .!(x .>= 0))                          // max(0, x)
+            UnsafeMutableRawPointer(v + j).storeBytes(of: vj, as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(psi + j).storeBytes(of: four(height, j) * x, as: SIMD4<Double>.self)
+            j &+= 4
+        }
+        while j < neurons.upperBound {
+            let vj = max(pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j], vMin[j])
+            v[j] = vj
+            psi[j] = SurrogateGradient.piecewiseLinear.value(vj - vTh[j], height: height[j], width: width[j])
+            j &+= 1
+        }
+    }
+
+    /// Second half: refractoriness, the spike and its reset, and the rest of the step.
+    private func finishIaf(step t: Int, neurons: Range<Int>, events list: EventList) {
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, psi = self.psi
+        let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps
+        let current = self.current, withCurrent = receivesCurrent
+        for j in neurons {
+            if r[j] > 0 { r[j] -= 1 }
+            zIn[j] = 0
+            var vj = v[j]
+            let psiValue = r[j] > 0 ? 0.0 : psi[j]
+            let spiked = spikeDecision(j, dynamic: vj >= vTh[j] && r[j] == 0)
+            if spiked {
+                vj -= vTh[j]   // the reset subtracts v_th, not A
+                r[j] = Int32(nRef[j])
+            }
+            v[j] = vj
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: false)
             iIn[j] = (withCurrent ? current[j] : 0) + iE[j]
         }
     }

@@ -415,6 +415,10 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         }
     }
 
+    /// Whether eprop_iaf with the piecewise-linear surrogate gradient computes v and ψ four
+    /// neurons at a time (EpropIaf.swift); off only in tests that compare both ways.
+    var packsUpdate = true
+
     /// Per-chunk event lists for parallel updates (empty without worker threads).
     var partEvents: [EventList] = []
 

@@ -5,11 +5,13 @@ import Testing
 /// recurrent rows without autapses), whose eight-lane groups of consecutive targets read the
 /// step-major history copy when `keepsStepMajorCopies` allows it. Long intervals (rare
 /// input spikes, no cutoff) make the history ring grow during the run.
-private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21)
+private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21,
+                      precision: SynapsePrecision = .double)
     throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int,
                historyBytes: Int) {
     let net = try Network(resolution: 1)
     net.keepsStepMajorCopies = stepMajor
+    net.synapsePrecision = precision
     try net.setThreads(threads)
     try net.setParallelMinimumWork(0)
     let input = try net.addPopulation(model: "input", size: 30)
@@ -70,6 +72,12 @@ func stepMajorCopyGivesIdenticalResults(adam: Bool) throws {
     #expect(sideBySide.samples == gathered.samples)
     let threads = try runDense(stepMajor: true, adam: adam, threads: 2)
     #expect(threads.weights == gathered.weights && threads.traces == gathered.traces && threads.samples == gathered.samples)
+    // Single-precision synapses: the same Float bits either way.
+    let single = try runDense(stepMajor: false, adam: adam, precision: .single)
+    let singleSideBySide = try runDense(stepMajor: true, adam: adam, precision: .single)
+    #expect(singleSideBySide.kept && single.weights != gathered.weights)
+    #expect(singleSideBySide.weights == single.weights && singleSideBySide.traces == single.traces
+            && singleSideBySide.samples == single.samples)
 }
 
 /// A population whose history is larger than the kernel's prefetching threshold (2 MiB,

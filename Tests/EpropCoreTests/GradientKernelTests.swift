@@ -135,6 +135,13 @@ func stepMajorRowsMatchReference(targets: Int) throws {
     // (exact, only slow) gives the same bits.
     try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false,
                       subnormal: true, targets: targets, stepMajor: true, flagQuiet: false)
+    // Adaptive targets (ε): groups of four consecutive targets.
+    for optimizerType in ["gradient_descent", "adam"] {
+        try compareKernel(optimizerType, false, batch: 1, cutoff: 30, flushRate: 0.2, readout: false, adaptive: true,
+                          targets: targets, stepMajor: true)
+    }
+    try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false, adaptive: true,
+                      subnormal: true, targets: targets, stepMajor: true)
 }
 
 /// Adaptive targets add ε (spec §8.3); heterogeneous targets (per-neuron τ_m, κ, κ_reg,

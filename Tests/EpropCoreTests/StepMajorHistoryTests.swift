@@ -6,7 +6,7 @@ import Testing
 /// step-major history copy when `keepsStepMajorCopies` allows it. Long intervals (rare
 /// input spikes, no cutoff) make the history ring grow during the run.
 private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21,
-                      precision: SynapsePrecision = .double)
+                      precision: SynapsePrecision = .double, model: String = "eprop_iaf")
     throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int,
                historyBytes: Int) {
     let net = try Network(resolution: 1)
@@ -16,7 +16,7 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRin
     try net.setParallelMinimumWork(0)
     let input = try net.addPopulation(model: "input", size: 30)
     let size = 45   // rows of 45 and 44: groups of 8, tails of 5 and 4
-    let rec = try net.addPopulation(model: "eprop_iaf", size: size)
+    let rec = try net.addPopulation(model: model, size: size)
     let out = try net.addPopulation(model: "eprop_readout", size: 2)
     try net.setParameters(rec, [("C_m", 1), ("E_L", 0), ("V_m", 0), ("V_th", 0.3), ("t_ref", 2), ("c_reg", 0.3),
                                 ("tau_m", 20), ("surrogate_gradient_height", 0.5), ("surrogate_gradient_width", 0.4)])
@@ -78,6 +78,20 @@ func stepMajorCopyGivesIdenticalResults(adam: Bool) throws {
     #expect(singleSideBySide.kept && single.weights != gathered.weights)
     #expect(singleSideBySide.weights == single.weights && singleSideBySide.traces == single.traces
             && singleSideBySide.samples == single.samples)
+}
+
+/// Adaptive targets (ε) read the copy in groups of four consecutive targets: the same bits.
+@Test(arguments: [false, true])
+func stepMajorCopyOfAdaptiveTargetsGivesIdenticalResults(adam: Bool) throws {
+    let gathered = try runDense(stepMajor: false, adam: adam, model: "eprop_iaf_adapt")
+    let sideBySide = try runDense(stepMajor: true, adam: adam, model: "eprop_iaf_adapt")
+    #expect(!gathered.kept && sideBySide.kept)
+    #expect(gathered.spikes > 100, "the network must be active (\(gathered.spikes) spikes)")
+    #expect(sideBySide.weights == gathered.weights)
+    #expect(sideBySide.traces == gathered.traces)
+    #expect(sideBySide.samples == gathered.samples)
+    let threads = try runDense(stepMajor: true, adam: adam, threads: 2, model: "eprop_iaf_adapt")
+    #expect(threads.weights == gathered.weights && threads.traces == gathered.traces && threads.samples == gathered.samples)
 }
 
 /// A population whose history is larger than the kernel's prefetching threshold (2 MiB,

@@ -584,10 +584,10 @@ public final class Network {
             }
             if let recurrent = population as? RecurrentPopulation {
                 recurrent.history.oldestNeeded = ask
-                // Only the plain event-driven models' eight-lane groups read the copy; without
-                // the memory for it the kernel gathers as before.
+                // The event-driven models' groups of consecutive targets read the copy (eight
+                // lanes, four with ε); without the memory for it the kernel gathers as before.
                 // Decided once, before the first step: connections are fixed from then on.
-                if currentStep == 0 && !recurrent.model.isBaseline && !recurrent.model.isAdaptive {
+                if currentStep == 0 && !recurrent.model.isBaseline {
                     let keep = keepsStepMajorCopies && EpropHistory.rowsMostlyConsecutive(incoming.map(\.connectivity))
                     try? recurrent.history.keepStepMajorCopy(keep)
                 }

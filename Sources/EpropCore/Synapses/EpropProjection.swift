@@ -742,6 +742,11 @@ public final class EpropProjection: Projection, WorkCounting {
                 first = eightLaneGroups(event, first, upper, S.self, gradientIn, gradientOut, history, k, kr, kd, krd,
                                         fields, finalCall: finalCall, transmit: transmit, stepMajor: stepMajor)
             }
+            if let stepMajor, adaptive && !each {
+                first = adaptiveFourLaneGroups(event, first, upper, S.self, gradientIn, gradientOut, history, k, kr, kd,
+                                               krd, beta: beta[0], rho: rho[0], fields, finalCall: finalCall,
+                                               transmit: transmit, stepMajor: stepMajor)
+            }
             // Four lanes, with `adaptive` and `each` constants in each inlined copy: the plain
             // one keeps ε, β, ρ and the optimizer states out of the registers of its loop.
             // (Spelled out: routing the four cases through one nested helper made
@@ -903,12 +908,49 @@ public final class EpropProjection: Projection, WorkCounting {
         return first
     }
 
-    /// Whether synapses first ..< first + 8 target eight consecutive neurons, in order.
+    /// The whole 4-lane groups of a row onto adaptive targets (ε) from `first`, where the
+    /// population keeps a step-major copy: four consecutive targets load their entries side
+    /// by side, the others gather as in `integrate`. Returns where the last 1–3 synapses
+    /// start. Out of line, so that the gathering integrate keeps its code.
+    @inline(never)
+    private func adaptiveFourLaneGroups<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int, _ upper: Int, _: S.Type,
+                                                          _ gradientIn: UnsafeMutablePointer<Double>?,
+                                                          _ gradientOut: UnsafeMutablePointer<Double>?,
+                                                          _ history: KernelTargets, _ k: Double, _ kr: Double,
+                                                          _ kd: Double, _ krd: Double, beta: Double, rho: Double,
+                                                          _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
+                                                          stepMajor: StepMajorView) -> Int {
+        var first = first
+        while first + 4 <= upper {
+            let g: SIMD4<Double>
+            if consecutiveTargets(from: first, count: 4) {
+                g = accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                               kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta, rho: rho,
+                               prefetchGroup: -1, eachStep: false, consecutive: stepMajor, fields)
+            } else {
+                g = accumulate(SIMD4<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
+                               kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: true, beta: beta, rho: rho,
+                               prefetchGroup: -1, eachStep: false, fields)
+            }
+            finish(first, lanes: g, event, fields, finalCall: finalCall, gradientOut: gradientOut, transmit: transmit)
+            first += 4
+        }
+        return first
+    }
+
+    /// Whether one of `lanes` (4 or 8) consecutive neurons' quiet flags at `flags` is set.
     @inline(__always)
-    private func consecutiveTargets(from first: Int) -> Bool {
+    private func quietTargets(_ flags: UnsafeMutablePointer<UInt8>, lanes: Int) -> Bool {
+        lanes == 8 ? UnsafeRawPointer(flags).loadUnaligned(as: UInt64.self) != 0
+            : UnsafeRawPointer(flags).loadUnaligned(as: UInt32.self) != 0
+    }
+
+    /// Whether synapses first ..< first + count target consecutive neurons, in order.
+    @inline(__always)
+    private func consecutiveTargets(from first: Int, count: Int = 8) -> Bool {
         let tgt = connectivity.target, t0 = tgt[first]
         var step = Int32(0)
-        for lane in 1..<8 { step |= tgt[first + lane] ^ (t0 &+ Int32(lane)) }
+        for lane in 1..<count { step |= tgt[first + lane] ^ (t0 &+ Int32(lane)) }
         return step == 0
     }
 
@@ -1003,8 +1045,7 @@ public final class EpropProjection: Projection, WorkCounting {
         // word. (Skipping the check never changes a result: hardware arithmetic on subnormal
         // numbers is exact, only slow.)
         let mayBeTiny = history.quiet
-            && (stepMajor.map { UnsafeRawPointer($0.quietFlags + Int(tgt[first])).loadUnaligned(as: UInt64.self) != 0 }
-                ?? true)
+            && (stepMajor.map { quietTargets($0.quietFlags + Int(tgt[first]), lanes: lanes) } ?? true)
         var tiny = mayBeTiny ? zeroNearSubnormalLanes(valid: valid, adaptive: adaptive, &eb, &ebr, &eps) : 0
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>.self, capacity: 2 * lanes) { rings in
             // rings[lane]: the lane's target ring; rings[lanes + lane]: the ring to prefetch.

@@ -47,9 +47,9 @@ public final class EpropHistory {
 
     /// A second copy of the ring laid out [slot][channel][neuron], kept for populations whose
     /// incoming rows are mostly runs of consecutive targets (dense projections): the kernel
-    /// then loads the ψ, L and reg of eight consecutive targets as one vector each instead of
-    /// gathering them from eight rings (see `EpropProjection`). Written by the same writers
-    /// as the ring (`write`, `setLearningSignal`); nil otherwise.
+    /// then loads the ψ, L and reg of eight consecutive targets (four for adaptive ones) as
+    /// one vector each instead of gathering them from each target's ring (`EpropProjection`).
+    /// Written by the same writers as the ring (`write`, `setLearningSignal`); nil otherwise.
     @usableFromInline private(set) var stepMajor: UnsafeMutablePointer<Double>?
     /// Distance between the slots of the step-major copy (channels × neurons).
     public var stepMajorSlotStride: Int { channels &* neurons }

@@ -850,7 +850,7 @@ public final class EpropProjection: Projection, WorkCounting {
     /// The 8-lane groups of a row (see `integrate(_:rows:recurrent:)`) from `first`, with the
     /// overlapped tail group; returns where the 4-lane groups go on. With `stepMajor`, eight
     /// consecutive targets read the history's step-major copy: one vector load per channel
-    /// instead of eight (the sine-wave network's dense rows: ≈ 2× less kernel time).
+    /// instead of eight (the sine-wave network's dense rows: ≈ 1.7× less kernel time).
     @inline(__always)
     private func eightLaneGroups<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int, _ upper: Int, _: S.Type,
                                                    _ gradientIn: UnsafeMutablePointer<Double>?,

@@ -36,23 +36,27 @@ enum EpropIaf {
 }
 
 extension RecurrentPopulation {
-    /// The eprop_iaf kernel; `adaptive` adds eprop_iaf_adapt's threshold (spec §3.3).
+    /// The eprop_iaf kernel; `adaptive` adds eprop_iaf_adapt's threshold (spec §3.3). Two
+    /// passes: the membrane (and threshold) with ψ as if not refractory, then refractoriness,
+    /// the spike and its reset, neuron by neuron.
     func updateIaf(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
         let kind = uniformSurrogate
-        if !adaptive && kind == .piecewiseLinear && packsUpdate {
-            membraneAndSurrogate(neurons)
-            return finishIaf(step: t, neurons: neurons, events: list)
-        }
-        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, z = self.z
+        var rest = neurons.lowerBound
+        if !adaptive && kind == .piecewiseLinear && packsUpdate { rest = membraneFourAtATime(neurons) }
+        membrane(rest..<neurons.upperBound, adaptive: adaptive, kind: kind)
+        finishIaf(step: t, neurons: neurons, events: list, adaptive: adaptive)
+    }
+
+    /// First pass, neuron by neuron: v before the reset into `v`, the adaptive threshold, and
+    /// ψ as if not refractory into `psi` (the second pass decides; NEST computes ψ only for
+    /// non-refractory neurons, which uses the same value).
+    private func membrane(_ neurons: Range<Int>, adaptive: Bool, kind: SurrogateGradient?) {
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, z = self.z, psi = self.psi
         let a = self.adaptation, threshold = self.thresholdAdapt
-        let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin, iE = self.iE
-        let beta = self.beta, rho = self.rho, nRef = self.refractorySteps
-        let current = self.current, withCurrent = receivesCurrent
+        let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin
+        let beta = self.beta, rho = self.rho
         for j in neurons {
-            if r[j] > 0 { r[j] -= 1 }
-            var vj = pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j]
-            zIn[j] = 0
-            vj = max(vj, vMin[j])
+            let vj = max(pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j], vMin[j])
             var theta = vTh[j]
             if adaptive {
                 // z[j] still holds the previous step's spike.
@@ -60,23 +64,16 @@ extension RecurrentPopulation {
                 theta = vTh[j] + beta[j] * a[j]
                 threshold[j] = theta
             }
-            let psiValue = r[j] > 0 ? 0.0 : surrogateGradient(j, vj - theta, kind)
-            let spiked = spikeDecision(j, dynamic: vj >= theta && r[j] == 0)
-            if spiked {
-                vj -= vTh[j]   // the reset subtracts v_th, not A
-                r[j] = Int32(nRef[j])
-            }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: adaptive)
-            iIn[j] = (withCurrent ? current[j] : 0) + iE[j]
+            psi[j] = surrogateGradient(j, vj - theta, kind)
         }
     }
 
-    /// eprop_iaf with the piecewise-linear surrogate gradient, first half: v (before the
-    /// reset) into `v` and ψ as if not refractory into `psi`, four neurons at a time. Each
-    /// lane does exactly the scalar operations (a division each: one packed division for
-    /// four neurons), and Swift's max(x, y), y ≥ x ? y : x, is spelled out lane by lane.
-    private func membraneAndSurrogate(_ neurons: Range<Int>) {
+    /// The first pass of eprop_iaf with the piecewise-linear surrogate gradient for the whole
+    /// groups of four neurons; returns where the rest begins. Each lane does exactly the
+    /// scalar operations (a division each: one packed division for four neurons), and
+    /// Swift's max(x, y), y ≥ x ? y : x, is spelled out lane by lane.
+    private func membraneFourAtATime(_ neurons: Range<Int>) -> Int {
         let v = self.v, iIn = self.iIn, zIn = self.zIn, psi = self.psi
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin
         let height = sgHeight, width = sgWidth
@@ -100,31 +97,27 @@ extension RecurrentPopulation {
             UnsafeMutableRawPointer(psi + j).storeBytes(of: four(height, j) * x, as: SIMD4<Double>.self)
             j &+= 4
         }
-        while j < neurons.upperBound {
-            let vj = max(pI[j] * iIn[j] + zIn[j] + alpha[j] * v[j], vMin[j])
-            v[j] = vj
-            psi[j] = SurrogateGradient.piecewiseLinear.value(vj - vTh[j], height: height[j], width: width[j])
-            j &+= 1
-        }
+        return j
     }
 
-    /// Second half: refractoriness, the spike and its reset, and the rest of the step.
-    private func finishIaf(step t: Int, neurons: Range<Int>, events list: EventList) {
+    /// Second pass: refractoriness, the spike and its reset, and the rest of the step.
+    private func finishIaf(step t: Int, neurons: Range<Int>, events list: EventList, adaptive: Bool) {
         let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, psi = self.psi
-        let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps
+        let vTh = self.vTh, threshold = self.thresholdAdapt, iE = self.iE, nRef = self.refractorySteps
         let current = self.current, withCurrent = receivesCurrent
         for j in neurons {
             if r[j] > 0 { r[j] -= 1 }
             zIn[j] = 0
             var vj = v[j]
+            let theta = adaptive ? threshold[j] : vTh[j]
             let psiValue = r[j] > 0 ? 0.0 : psi[j]
-            let spiked = spikeDecision(j, dynamic: vj >= vTh[j] && r[j] == 0)
+            let spiked = spikeDecision(j, dynamic: vj >= theta && r[j] == 0)
             if spiked {
                 vj -= vTh[j]   // the reset subtracts v_th, not A
                 r[j] = Int32(nRef[j])
             }
             v[j] = vj
-            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: false)
+            finishStep(j, t, spiked: spiked, psi: psiValue, events: list, adaptive: adaptive)
             iIn[j] = (withCurrent ? current[j] : 0) + iE[j]
         }
     }

@@ -98,6 +98,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     let iIn: UnsafeMutablePointer<Double>
     let zIn: UnsafeMutablePointer<Double>
     let fAv: UnsafeMutablePointer<Double>
+    /// ψ: the baseline models' last one (their recordable); for the event-driven models the
+    /// update's scratch between its two passes (their ψ lives in the history entry).
     let psi: UnsafeMutablePointer<Double>
     let z: UnsafeMutablePointer<Double>
     let adaptation: UnsafeMutablePointer<Double>
@@ -112,8 +114,8 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     /// kernel, which then checks those traces (`EpropProjection.accumulate`).
     private(set) var hasQuietNeurons = false
     /// Per neuron, 1 where that holds for the neuron itself (8 spare zero bytes at the end, so
-    /// that eight neurons' flags load as one word): groups of eight consecutive targets check
-    /// their traces only when one of them is quiet (set with `hasQuietNeurons`).
+    /// that eight neurons' flags load as one word): groups of consecutive targets check their
+    /// traces only when one of them is quiet (set with `hasQuietNeurons`).
     let quietFlags: UnsafeMutablePointer<UInt8>
     /// Ignore-and-spike: steps until the next forced spike (spec §3.7).
     let stepsUntilForcedSpike: UnsafeMutablePointer<Int>

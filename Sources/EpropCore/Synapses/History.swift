@@ -99,7 +99,7 @@ public final class EpropHistory {
         let p = entry(j, t)
         p[0] = c0; p[1] = c1; p[2] = c2
         if let stepMajor {
-            let n = neurons, slot: Int = (t & mask) &* (3 &* n)
+            let n = neurons, slot: Int = (t & mask) &* stepMajorSlotStride
             let q = stepMajor + (slot &+ j)
             q[0] = c0; q[n] = c1; q[n &+ n] = c2
         }
@@ -110,7 +110,7 @@ public final class EpropHistory {
     public func setLearningSignal(_ j: Int, _ t: Int, _ value: Double) {
         entry(j, t)[1] = value
         if let stepMajor {
-            let n = neurons, slot: Int = (t & mask) &* (3 &* n)
+            let n = neurons, slot: Int = (t & mask) &* stepMajorSlotStride
             stepMajor[slot &+ n &+ j] = value
         }
     }

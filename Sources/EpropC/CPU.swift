@@ -3,8 +3,10 @@ import EpropCPU
 
 /// Nil if this CPU runs the core, else why not. The core is compiled for AVX2 and FMA on
 /// x86-64 (Package.swift); on an older CPU its first vector instruction would kill the
-/// process, so every C call reports this error instead (checked once).
+/// process, so every C call reports this error instead (checked once). The same check tells
+/// the core whether the CPU also runs its AVX-512 kernel (`WideKernel`).
 let unsupportedCPU: EpropError? = {
+    WideKernel.isAvailable = epropcpu_has_avx512() != 0
     #if EPROP_CORE_NEEDS_AVX2
     if epropcpu_has_avx2_fma() == 0 {
         return EpropError(.invalidState,

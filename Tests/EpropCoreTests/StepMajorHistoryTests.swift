@@ -6,11 +6,12 @@ import Testing
 /// step-major history copy when `keepsStepMajorCopies` allows it. Long intervals (rare
 /// input spikes, no cutoff) make the history ring grow during the run.
 private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21,
-                      precision: SynapsePrecision = .double, model: String = "eprop_iaf")
+                      precision: SynapsePrecision = .double, model: String = "eprop_iaf", wide: Bool = false)
     throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int,
                historyBytes: Int) {
     let net = try Network(resolution: 1)
     net.keepsStepMajorCopies = stepMajor
+    net.usesWideKernel = wide
     net.synapsePrecision = precision
     try net.setThreads(threads)
     try net.setParallelMinimumWork(0)
@@ -42,6 +43,10 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRin
     let readout = try net.recordState(out, recordables: ["readout_signal"], neurons: [0, 1])
     let spikes = try net.recordSpikes(rec)
     for case let p as EpropProjection in net.projections { p.prefetchRingBytes = prefetchRingBytes }
+    defer {
+        let pairs = net.projections.compactMap { $0 as? EpropProjection }.map { $0.widePairs.load(ordering: .relaxed) }
+        #expect(wide == (pairs.reduce(0, +) > 0), "pairs through the AVX-512 kernel: \(pairs)")
+    }
     let history = (net.populations[rec] as! RecurrentPopulation).history
     try net.simulate(10)
     let capacity = history.capacity
@@ -78,6 +83,22 @@ func stepMajorCopyGivesIdenticalResults(adam: Bool) throws {
     #expect(singleSideBySide.kept && single.weights != gathered.weights)
     #expect(singleSideBySide.weights == single.weights && singleSideBySide.traces == single.traces
             && singleSideBySide.samples == single.samples)
+}
+
+/// Pairs of groups of eight consecutive targets through the AVX-512 kernel (where the CPU
+/// has it): the same bits as gathering, with gradient descent and Adam, on one thread and
+/// on two.
+@Test(.enabled(if: cpuHasAVX512, "needs a CPU with AVX-512"), arguments: [false, true])
+func widePairsGiveIdenticalResults(adam: Bool) throws {
+    WideKernel.isAvailable = true
+    let gathered = try runDense(stepMajor: false, adam: adam)
+    let wide = try runDense(stepMajor: true, adam: adam, wide: true)
+    #expect(wide.kept && gathered.spikes > 100)
+    #expect(wide.weights == gathered.weights)
+    #expect(wide.traces == gathered.traces)
+    #expect(wide.samples == gathered.samples)
+    let threads = try runDense(stepMajor: true, adam: adam, threads: 2, wide: true)
+    #expect(threads.weights == gathered.weights && threads.traces == gathered.traces && threads.samples == gathered.samples)
 }
 
 /// Adaptive targets (ε) read the copy in groups of four consecutive targets: the same bits.

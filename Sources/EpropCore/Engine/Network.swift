@@ -44,6 +44,9 @@ public final class Network {
     /// targets keep a step-major history copy for the kernel (`EpropHistory.stepMajor`);
     /// off only in tests that compare both ways.
     var keepsStepMajorCopies = true
+    /// Whether groups of consecutive targets may use the AVX-512 kernel where the CPU has
+    /// it (`WideKernel`); off only in tests that compare both ways.
+    var usesWideKernel = true
     /// Per recurrent population, what `markLearningSignals` reads (set by `prepare`).
     var learningSignalMarkers: [LearningSignalMarker] = []
     /// What the step loop calls, unretained (set by `prepare`; its buffers freed with the
@@ -574,7 +577,10 @@ public final class Network {
         for recurrent in recurrentPopulations where recurrent.partEvents.count != (pool?.chunks ?? 0) {
             recurrent.configureParts(pool?.chunks ?? 1)
         }
-        for case let projection as EpropProjection in projections { projection.prepareForSimulation() }
+        for case let projection as EpropProjection in projections {
+            projection.prepareForSimulation()
+            projection.usesWidePairs = usesWideKernel && WideKernel.isAvailable
+        }
         for (id, population) in populations.enumerated() {
             let incoming = projections.compactMap { $0 as? EpropProjection }.filter { $0.targetPopulation == id }
             let baseline = projections.compactMap { $0 as? BsshslmProjection }.filter { $0.targetPopulation == id }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import EpropWide
 
 /// `eprop_synapse` (spec §8): plastic synapses of one projection and the event-driven
 /// gradient kernel — the only copy, used for every target model.
@@ -328,6 +329,12 @@ public final class EpropProjection: Projection, WorkCounting {
     /// Target rings larger than this (bytes) are prefetched run by run (a variable only so
     /// that tests can reach that path with small networks).
     var prefetchRingBytes = 1 << 21
+    /// Whether two groups of eight consecutive targets run together through the AVX-512
+    /// kernel (`integrateEightLanePair`); set from `WideKernel.isAvailable` when the
+    /// network prepares (tests turn it off to compare).
+    var usesWidePairs = false
+    /// Pairs that went through that kernel (counted in debug builds only, for tests).
+    let widePairs = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -884,6 +891,12 @@ public final class EpropProjection: Projection, WorkCounting {
                    gradientOut: gradientOut, transmit: false)
         }
         while first + 8 <= upper {
+            if usesWidePairs, S.self == Double.self, let stepMajor, first + 16 <= upper,
+               widePair(event, first, gradientIn, gradientOut, history, k, kr, kd, krd, fields, finalCall: finalCall,
+                        transmit: transmit, stepMajor: stepMajor) {
+                first += 16
+                continue
+            }
             let g: SIMD8<Double>
             if let stepMajor, consecutiveTargets(from: first) {
                 g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
@@ -906,6 +919,59 @@ public final class EpropProjection: Projection, WorkCounting {
             first = upper
         }
         return first
+    }
+
+    /// Synapses first ..< first + 16 as two groups of eight consecutive targets through the
+    /// AVX-512 kernel (EpropWide), then `finish` for each group in row order; false, with
+    /// nothing changed, where that kernel does not apply and the groups must go the usual
+    /// way: targets not consecutive, a target quiet (near-subnormal traces are redone one by
+    /// one in `accumulate`), or a ē that overflowed where the L = +0 entries left L·ē out.
+    /// Each lane does the operations of `accumulate`, in the same order: the same bits.
+    @inline(__always)
+    private func widePair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
+                                            _ gradientIn: UnsafeMutablePointer<Double>?,
+                                            _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
+                                            _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
+                                            _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
+                                            stepMajor: StepMajorView) -> Bool {
+        guard consecutiveTargets(from: first), consecutiveTargets(from: first + 8) else { return false }
+        let tgt = connectivity.target
+        let targetA = Int(tgt[first]), targetB = Int(tgt[first + 8])
+        if history.quiet && (quietTargets(stepMajor.quietFlags + targetA, lanes: 8)
+                             || quietTargets(stepMajor.quietFlags + targetB, lanes: 8)) { return false }
+        let n = event.n
+        let signalFrom = min(event.signalBegin, n), signalTo = min(event.signalEnd, n)
+        let interval = WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
+                                    channelStride: stepMajor.channelStride, signalFrom: signalFrom,
+                                    signalTo: signalTo, zBar: zBarSequence + event.sequence, kappa: k, kappaReg: kr,
+                                    decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
+        let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { out in
+            let state = out.baseAddress!
+            integrateEightLanePair(interval, historyA: stepMajor.base + targetA, historyB: stepMajor.base + targetB,
+                                   eBar: eBar + first, eBarReg: eBarReg + first,
+                                   gradientIn: gradientIn.map { UnsafePointer($0 + first) }, out: state)
+            @inline(__always)
+            func lanes(_ offset: Int) -> SIMD8<Double> {
+                UnsafeRawPointer(state + offset).loadUnaligned(as: SIMD8<Double>.self)
+            }
+            let eb0 = lanes(0), eb1 = lanes(8)
+            if signalFrom > 0 || signalTo < n {
+                // Non-finite ē (beyond the decay, which keeps it finite or not) marks the
+                // lanes `accumulate` redoes with L.
+                for lane in 0..<8 where !eb0[lane].isFinite || !eb1[lane].isFinite { return false }
+            }
+            #if DEBUG
+            widePairs.add(1, ordering: .relaxed)
+            #endif
+            UnsafeMutableRawPointer(eBar + first).copyMemory(from: state, byteCount: 16 * 8)
+            UnsafeMutableRawPointer(eBarReg + first).copyMemory(from: state + 16, byteCount: 16 * 8)
+            finish(first, lanes: lanes(32), event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                   transmit: transmit)
+            finish(first + 8, lanes: lanes(40), event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                   transmit: transmit)
+            return true
+        }
     }
 
     /// The whole 4-lane groups of a row onto adaptive targets (ε) from `first`, where the

@@ -923,10 +923,10 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// Synapses first ..< first + 16 as two groups of eight consecutive targets through the
     /// AVX-512 kernel (EpropWide), then `finish` for each group in row order; false, with
-    /// nothing changed, where that kernel does not apply and the groups must go the usual
-    /// way: targets not consecutive, a target quiet (near-subnormal traces are redone one by
-    /// one in `accumulate`), or a ē that overflowed where the L = +0 entries left L·ē out.
-    /// Each lane does the operations of `accumulate`, in the same order: the same bits.
+    /// nothing changed, where the targets are not consecutive. Each lane does the operations
+    /// of `accumulate` in the same order, and like there, lanes with near-subnormal traces
+    /// (checked where a target is quiet) run from 0 and are redone one by one, as are lanes
+    /// whose ē overflowed where the L = +0 entries left L·ē out: the same bits.
     @inline(__always)
     private func widePair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
                                             _ gradientIn: UnsafeMutablePointer<Double>?,
@@ -937,8 +937,6 @@ public final class EpropProjection: Projection, WorkCounting {
         guard consecutiveTargets(from: first), consecutiveTargets(from: first + 8) else { return false }
         let tgt = connectivity.target
         let targetA = Int(tgt[first]), targetB = Int(tgt[first + 8])
-        if history.quiet && (quietTargets(stepMajor.quietFlags + targetA, lanes: 8)
-                             || quietTargets(stepMajor.quietFlags + targetB, lanes: 8)) { return false }
         let n = event.n
         let signalFrom = min(event.signalBegin, n), signalTo = min(event.signalEnd, n)
         let interval = WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
@@ -946,32 +944,75 @@ public final class EpropProjection: Projection, WorkCounting {
                                     signalTo: signalTo, zBar: zBarSequence + event.sequence, kappa: k, kappaReg: kr,
                                     decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { out in
-            let state = out.baseAddress!
-            integrateEightLanePair(interval, historyA: stepMajor.base + targetA, historyB: stepMajor.base + targetB,
-                                   eBar: eBar + first, eBarReg: eBarReg + first,
-                                   gradientIn: gradientIn.map { UnsafePointer($0 + first) }, out: state)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { buffer in
+            // ē, ē_reg and g of the 16 lanes, out of the kernel (and into it, see below).
+            let state = buffer.baseAddress!
             @inline(__always)
             func lanes(_ offset: Int) -> SIMD8<Double> {
                 UnsafeRawPointer(state + offset).loadUnaligned(as: SIMD8<Double>.self)
             }
-            let eb0 = lanes(0), eb1 = lanes(8)
-            if signalFrom > 0 || signalTo < n {
-                // Non-finite ē (beyond the decay, which keeps it finite or not) marks the
-                // lanes `accumulate` redoes with L.
-                for lane in 0..<8 where !eb0[lane].isFinite || !eb1[lane].isFinite { return false }
+            @inline(__always)
+            func store(_ offset: Int, _ value: SIMD8<Double>) {
+                UnsafeMutableRawPointer(state + offset).storeBytes(of: value, as: SIMD8<Double>.self)
+            }
+            // Near-subnormal traces (only where a target is quiet) start from 0 in the kernel
+            // and are redone below; then the kernel reads copies, else the stored values (a
+            // copy that is read back at once as whole vectors stalls on store forwarding).
+            var tiny = (0, 0), unused = SIMD8<Double>()
+            if history.quiet {
+                for half in 0..<2 where quietTargets(stepMajor.quietFlags + (half == 0 ? targetA : targetB), lanes: 8) {
+                    let at = first + 8 * half
+                    var eb = UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self)
+                    var ebr = UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self)
+                    let found = zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused)
+                    if half == 0 { tiny.0 = found } else { tiny.1 = found }
+                }
+            }
+            if tiny.0 | tiny.1 != 0 {
+                state.update(from: eBar + first, count: 16)
+                (state + 16).update(from: eBarReg + first, count: 16)
+                if let gradientIn {
+                    (state + 32).update(from: gradientIn + first, count: 16)
+                } else {
+                    (state + 32).update(repeating: 0, count: 16)
+                }
+                for lane in 0..<16 where (lane < 8 ? tiny.0 >> lane : tiny.1 >> (lane - 8)) & 1 != 0 {
+                    state[lane] = 0
+                    state[16 + lane] = 0
+                }
+                integrateEightLanePair(interval, historyA: stepMajor.base + targetA, historyB: stepMajor.base + targetB,
+                                       eBar: state, eBarReg: state + 16, gradientIn: state + 32, out: state)
+            } else {
+                integrateEightLanePair(interval, historyA: stepMajor.base + targetA, historyB: stepMajor.base + targetB,
+                                       eBar: eBar + first, eBarReg: eBarReg + first,
+                                       gradientIn: gradientIn.map { UnsafePointer($0 + first) }, out: state)
+            }
+            for half in 0..<2 {
+                var mask = half == 0 ? tiny.0 : tiny.1
+                var eb = lanes(8 * half), ebr = lanes(16 + 8 * half), g = lanes(32 + 8 * half)
+                if signalFrom > 0 || signalTo < n {
+                    for lane in 0..<8 where !eb[lane].isFinite { mask |= 1 << lane }
+                }
+                if mask != 0 {
+                    var opt = SynapseOptimizerLanes()
+                    integrateNearSubnormal(first + 8 * half, lanes: mask, event, fields, gradientIn, history: history,
+                                           kappa: k, kappaReg: kr, kappaDecay: kd, kappaRegDecay: krd, adaptive: false,
+                                           beta: 0, rho: 0, eachStep: false, eb: &eb, ebr: &ebr, eps: &unused, g: &g,
+                                           opt: &opt)
+                    store(8 * half, eb); store(16 + 8 * half, ebr); store(32 + 8 * half, g)
+                }
             }
             #if DEBUG
             widePairs.add(1, ordering: .relaxed)
             #endif
-            UnsafeMutableRawPointer(eBar + first).copyMemory(from: state, byteCount: 16 * 8)
-            UnsafeMutableRawPointer(eBarReg + first).copyMemory(from: state + 16, byteCount: 16 * 8)
+            (eBar + first).update(from: state, count: 16)
+            (eBarReg + first).update(from: state + 16, count: 16)
             finish(first, lanes: lanes(32), event, fields, finalCall: finalCall, gradientOut: gradientOut,
                    transmit: transmit)
             finish(first + 8, lanes: lanes(40), event, fields, finalCall: finalCall, gradientOut: gradientOut,
                    transmit: transmit)
-            return true
         }
+        return true
     }
 
     /// The whole 4-lane groups of a row onto adaptive targets (ε) from `first`, where the

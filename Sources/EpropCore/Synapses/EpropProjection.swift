@@ -958,17 +958,16 @@ public final class EpropProjection: Projection, WorkCounting {
             // Near-subnormal traces (only where a target is quiet) start from 0 in the kernel
             // and are redone below; then the kernel reads copies, else the stored values (a
             // copy that is read back at once as whole vectors stalls on store forwarding).
-            var tiny = (0, 0), unused = SIMD8<Double>()
+            var tiny = 0, unused = SIMD8<Double>()   // bit lane of the 16
             if history.quiet {
                 for half in 0..<2 where quietTargets(stepMajor.quietFlags + (half == 0 ? targetA : targetB), lanes: 8) {
                     let at = first + 8 * half
                     var eb = UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self)
                     var ebr = UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self)
-                    let found = zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused)
-                    if half == 0 { tiny.0 = found } else { tiny.1 = found }
+                    tiny |= zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused) << (8 * half)
                 }
             }
-            if tiny.0 | tiny.1 != 0 {
+            if tiny != 0 {
                 state.update(from: eBar + first, count: 16)
                 (state + 16).update(from: eBarReg + first, count: 16)
                 if let gradientIn {
@@ -976,7 +975,7 @@ public final class EpropProjection: Projection, WorkCounting {
                 } else {
                     (state + 32).update(repeating: 0, count: 16)
                 }
-                for lane in 0..<16 where (lane < 8 ? tiny.0 >> lane : tiny.1 >> (lane - 8)) & 1 != 0 {
+                for lane in 0..<16 where tiny >> lane & 1 != 0 {
                     state[lane] = 0
                     state[16 + lane] = 0
                 }
@@ -988,7 +987,7 @@ public final class EpropProjection: Projection, WorkCounting {
                                        gradientIn: gradientIn.map { UnsafePointer($0 + first) }, out: state)
             }
             for half in 0..<2 {
-                var mask = half == 0 ? tiny.0 : tiny.1
+                var mask = tiny >> (8 * half) & 0xFF
                 var eb = lanes(8 * half), ebr = lanes(16 + 8 * half), g = lanes(32 + 8 * half)
                 if signalFrom > 0 || signalTo < n {
                     for lane in 0..<8 where !eb[lane].isFinite { mask |= 1 << lane }

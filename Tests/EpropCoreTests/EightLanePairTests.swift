@@ -62,3 +62,21 @@ func eightLanePairMatchesTheScalarRecurrence() {
         state = out
     }
 }
+
+/// Rows of consecutive targets with pairs of groups through the AVX-512 kernel, against the
+/// reference synapse: spikes, flushes, cutoffs, batches, both optimizers, and traces near
+/// the subnormal range onto quiet targets (redone one by one) or onto unflagged ones
+/// (hardware arithmetic). The parallel synapse 0 → 2 breaks row 0's first pair.
+@Test(.enabled(if: cpuHasAVX512, "needs a CPU with AVX-512"), arguments: [16, 24, 33])
+func widePairRowsMatchReference(targets: Int) throws {
+    for (batch, cutoff, flushRate) in [(1, Clock.never, 0.0), (1, 30, 0.2), (2, 7, 0.05)] {
+        for optimizerType in ["gradient_descent", "adam"] {
+            try compareKernel(optimizerType, false, batch: batch, cutoff: cutoff, flushRate: flushRate, readout: false,
+                              targets: targets, stepMajor: true, wide: true)
+        }
+    }
+    for flagQuiet in [true, false] {
+        try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false,
+                          subnormal: true, targets: targets, stepMajor: true, flagQuiet: flagQuiet, wide: true)
+    }
+}

@@ -158,7 +158,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
                    precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
                    psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false,
-                   targets: Int = 4, stepMajor: Bool = false, flagQuiet: Bool = true) throws {
+                   targets: Int = 4, stepMajor: Bool = false, flagQuiet: Bool = true, wide: Bool = false) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3
@@ -253,6 +253,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     let projection = EpropProjection(source: 0, targetPopulation: 1, target: target, connectivity: connectivity,
                                      weights: stored, optimizer: config, input: input, precision: precision)
     projection.prepareForSimulation()
+    projection.usesWidePairs = wide
     #expect((projection.zBarSynapse != nil) == heterogeneous, "\(label): per-synapse z̄ only for differing τ_m")
     // The reference starts from the weights as stored (rounded to Float in single precision).
     let initial = (0..<connectivity.count).map { projection.weight($0) }
@@ -293,6 +294,8 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     let moved = (0..<connectivity.count).filter { projection.weight($0) != initial[$0] }.count
     // (Frozen lanes: ψ is subnormal, so the weights cannot move; the traces carry the test.)
     #expect(cutoff == 0 || expectFrozen || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
+    let pairs = projection.widePairs.load(ordering: .relaxed)
+    #expect(wide == (pairs > 0), "\(label): \(pairs) pairs through the AVX-512 kernel")
     if expectFrozen {
         let frozen = projection.frozenLaneIntervals.load(ordering: .relaxed)
         #expect(frozen > 10, "\(label): \(frozen) frozen lane intervals")

@@ -1068,7 +1068,16 @@ public final class EpropProjection: Projection, WorkCounting {
                                                    gradientOut: UnsafeMutablePointer<Double>?,
                                                    transmit: Bool) where V.Scalar == Double {
         let tgt = connectivity.target, input = self.input
-        if finalCall {
+        if finalCall && S.self == Double.self && kept == 0 && valid == V.scalarCount && V.scalarCount % 4 == 0
+            && optimizer.kind == .gradientDescent {
+            withUnsafeBytes(of: g) { lanes in
+                let f = unsafeBitCast(fields, to: Fields<Double>.self)
+                for quarter in 0..<V.scalarCount / 4 {
+                    gradientDescent(first + 4 * quarter, lanes: lanes.loadUnaligned(fromByteOffset: 32 * quarter, as: SIMD4<Double>.self),
+                                    event, f)
+                }
+            }
+        } else if finalCall {
             // Four synapses per optimizer call: packed enough to fill the divider with Adam's
             // square roots and divisions, few enough that m, v, w and G stay in registers.
             var lane = kept
@@ -1508,6 +1517,27 @@ public final class EpropProjection: Projection, WorkCounting {
                   batch: Double(c.batchSize), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, wMin: c.wMin,
                   wMax: c.wMax)
         store(opt, first, valid: valid, f)
+    }
+
+    /// SynapseOptimizerLanes.apply for gradient descent on synapses first ..< first + 4
+    /// (double storage), bit for bit, without its generality: no Adam moments to load, no
+    /// lanes to pack.
+    @inline(__always)
+    private func gradientDescent(_ first: Int, lanes g: SIMD4<Double>, _ event: PlannedEvent, _ f: Fields<Double>) {
+        typealias V = SIMD4<Double>
+        // G starts from 0 without the array, as in apply (0 + g: a −0 gradient becomes +0).
+        var sum = (f.batchSum.map { UnsafeRawPointer($0 + first).loadUnaligned(as: V.self) } ?? V()) + g
+        if plan.iterations[event.calls] > 0 {
+            let c = optimizer
+            if c.batchSize != 1 { sum = sum / Double(c.batchSize) }
+            let w = UnsafeMutableRawPointer(f.weights + first)
+            var weight = w.loadUnaligned(as: V.self) - plan.rates[event.rates] * sum
+            sum = V()
+            weight.replace(with: c.wMin, where: c.wMin .>= weight)
+            weight.replace(with: c.wMax, where: c.wMax .< weight)
+            w.storeBytes(of: weight, as: V.self)
+        }
+        if let batchSum = f.batchSum { UnsafeMutableRawPointer(batchSum + first).storeBytes(of: sum, as: V.self) }
     }
 
     /// The optimizer states of synapses first ..< first + valid in four lanes (spare lanes

@@ -61,10 +61,11 @@ func surrogateGradientReference(function: String, expected: [Double]) throws {
     #expect(try net.recordedSpikes(spikes).steps == [1, 3, 5, 7, 9, 11])
 }
 
-/// eprop_iaf with the piecewise-linear surrogate gradient computes v and ψ four neurons at a
-/// time: the same bits as the neuron-by-neuron update, with per-neuron widths, heights and
-/// thresholds, V_min clamping, refractoriness, d exactly at ±width, a size that is no
-/// multiple of four, and two threads.
+/// eprop_iaf with the piecewise-linear surrogate gradient updates four neurons at a time
+/// (both passes): the same bits as the neuron-by-neuron update, with per-neuron widths,
+/// heights, thresholds, c_reg, f_target, I_e and flush intervals, a current schedule, V_min
+/// clamping, refractoriness, flush events, d exactly at ±width, a size that is no multiple
+/// of four, and two threads.
 @Test(arguments: [1, 2])
 func packedUpdateMatchesNeuronByNeuron(threads: Int) throws {
     func run(packed: Bool) throws -> (samples: [UInt64], spikes: [Int], weights: [UInt64]) {
@@ -88,6 +89,12 @@ func packedUpdateMatchesNeuronByNeuron(threads: Int) throws {
         try net.setParameterArray(rec, "V_min", floors)
         try net.setParameterArray(rec, "surrogate_gradient_width", widths)
         try net.setParameterArray(rec, "surrogate_gradient_height", heights)
+        try net.setParameterArray(rec, "c_reg", (0..<n).map { j -> Double in 0.05 * Double(j % 3) })
+        try net.setParameterArray(rec, "f_target", (0..<n).map { j -> Double in 5 + Double(j % 4) })
+        try net.setParameterArray(rec, "I_e", (0..<n).map { j -> Double in j % 6 == 1 ? 0.004 : 0 })
+        // Short flush intervals on some neurons: flush events between their spikes.
+        try net.setParameterArray(rec, "flush_event_send_interval", (0..<n).map { j -> Double in
+            j % 4 == 2 ? 7 : j % 4 == 3 ? 30 : .infinity })
         (net.populations[rec] as! RecurrentPopulation).packsUpdate = packed
         try net.optimizer.set([("eta", 1e-3)])
         try net.connect(pre: input, post: rec, synapseModel: "eprop_synapse", rule: .allToAll, allowAutapses: true,
@@ -104,15 +111,26 @@ func packedUpdateMatchesNeuronByNeuron(threads: Int) throws {
         try net.setSpikes(input, neurons: ids, times: times)
         try net.schedule(.target, out, times: [2], values: [1, -1], neurons: 2)
         try net.schedule(.learningWindow, out, times: [2], values: [1, 1], neurons: 2)
+        try net.schedule(.current, rec, times: [40, 90], values: (0..<2 * n).map { k -> Double in
+            k < n ? 0.01 * Double(k % 3) : 0 }, neurons: n)
         let state = try net.recordState(rec, recordables: ["V_m", "surrogate_gradient", "learning_signal"],
                                         neurons: Array(0..<n))
         let spikes = try net.recordSpikes(rec)
         try net.simulate(300)
         let weights = net.projections.flatMap { p in (0..<p.count).map { p.weight($0).bitPattern } }
-        return (try net.samples(state).values.map(\.bitPattern), try net.recordedSpikes(spikes).steps, weights)
+        let population = net.populations[rec] as! RecurrentPopulation
+        flushes = Int(net.counters.value(.flushEvents))
+        let neuronState = (0..<n).flatMap { j in
+            [population.fAv[j].bitPattern, UInt64(bitPattern: Int64(population.quietSteps[j])),
+             UInt64(bitPattern: Int64(population.refractory[j])), population.iIn[j].bitPattern]
+        }
+        return (try net.samples(state).values.map(\.bitPattern), try net.recordedSpikes(spikes).steps,
+                weights + neuronState)
     }
+    var flushes = 0
     let packed = try run(packed: true), single = try run(packed: false)
     #expect(single.spikes.count > 50, "the neurons must fire (\(single.spikes.count) spikes)")
+    #expect(flushes > 20, "flush events must occur (\(flushes))")
     // ψ takes 0 (far, refractory) and positive values, and V_min clamps somewhere.
     let values = single.samples.map { Double(bitPattern: $0) }
     let psis: [Double] = values.indices.filter { i in i % 69 / 23 == 1 }.map { i in values[i] }

@@ -44,7 +44,11 @@ extension RecurrentPopulation {
         var rest = neurons.lowerBound
         if !adaptive && kind == .piecewiseLinear && packsUpdate { rest = membraneFourAtATime(neurons) }
         membrane(rest..<neurons.upperBound, adaptive: adaptive, kind: kind)
-        finishIaf(step: t, neurons: neurons, events: list, adaptive: adaptive)
+        var from = neurons.lowerBound
+        if !adaptive && packsUpdate && ignoreAndSpike.isUniform && ignoreAndSpike[0] == 0 {
+            from = finishFourAtATime(step: t, neurons: neurons, events: list)
+        }
+        finishIaf(step: t, neurons: from..<neurons.upperBound, events: list, adaptive: adaptive)
     }
 
     /// First pass, neuron by neuron: v before the reset into `v`, the adaptive threshold, and
@@ -95,6 +99,79 @@ extension RecurrentPopulation {
             x.replace(with: 0, where: .!(x .>= 0))                          // max(0, x)
             UnsafeMutableRawPointer(v + j).storeBytes(of: vj, as: SIMD4<Double>.self)
             UnsafeMutableRawPointer(psi + j).storeBytes(of: four(height, j) * x, as: SIMD4<Double>.self)
+            j &+= 4
+        }
+        return j
+    }
+
+    /// The second pass of eprop_iaf (no ignore-and-spike) for the whole groups of four
+    /// neurons; returns where the rest begins. Each lane does exactly finishIaf's operations;
+    /// the events (rare: spikes, flushes) and the neuron-major history entries go lane by
+    /// lane, in neuron order.
+    private func finishFourAtATime(step t: Int, neurons: Range<Int>, events list: EventList) -> Int {
+        typealias D = SIMD4<Double>
+        let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, psi = self.psi, fAv = self.fAv
+        let lastEvent = self.lastEvent, quietSteps = self.quietSteps
+        let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps, flushSteps = self.flushSteps
+        let kappaReg = self.kappaReg, rateIncrement = self.rateIncrement, cReg = self.cReg
+        let fTarget = self.fTargetPerStep
+        let current = self.current, withCurrent = receivesCurrent
+        let history = self.history, size = self.size
+        @inline(__always)
+        func four(_ c: Column, _ j: Int) -> D { D(c[j], c[j &+ 1], c[j &+ 2], c[j &+ 3]) }
+        @inline(__always)
+        func four(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> D { UnsafeRawPointer(p + j).loadUnaligned(as: D.self) }
+        @inline(__always)
+        func store(_ p: UnsafeMutablePointer<Double>, _ j: Int, _ x: D) { UnsafeMutableRawPointer(p + j).storeBytes(of: x, as: D.self) }
+        let step = history.stepMajorBase(t)
+        var j = neurons.lowerBound
+        while j &+ 4 <= neurons.upperBound {
+            var r4 = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(r + j).loadUnaligned(as: SIMD4<Int32>.self))
+            r4 &-= SIMD4<Int64>(repeating: 1).replacing(with: 0, where: .!(r4 .> 0))
+            store(zIn, j, D())
+            var vj = four(v, j)
+            let refractoryNow = r4 .> 0
+            let psiValue = four(psi, j).replacing(with: 0, where: refractoryNow)
+            let threshold = four(vTh, j)
+            let spiked = (vj .>= threshold) .& (r4 .== 0)
+            vj.replace(with: vj - threshold, where: spiked)   // the reset subtracts v_th
+            store(v, j, vj)
+            var anyEvent = any(spiked)
+            if !anyEvent {
+                // A flush is due (§7.6) only where the last event lies flush_event_send_interval back.
+                for lane in 0..<4 {
+                    let last = lastEvent[j &+ lane], flush = flushSteps[j &+ lane]
+                    if last > 0 && flush >= 0 && Double(t - last) >= flush { anyEvent = true }
+                }
+            }
+            if any(spiked) {
+                let refractorySteps = SIMD4<Int64>(Int64(Int32(nRef[j])), Int64(Int32(nRef[j &+ 1])),
+                                                   Int64(Int32(nRef[j &+ 2])), Int64(Int32(nRef[j &+ 3])))
+                r4.replace(with: refractorySteps, where: spiked)
+            }
+            UnsafeMutableRawPointer(r + j).storeBytes(of: SIMD4<Int32>(truncatingIfNeeded: r4), as: SIMD4<Int32>.self)
+            if anyEvent {
+                for lane in 0..<4 { emitEvent(j &+ lane, t, spiked: spiked[lane], events: list) }
+            }
+            let rate = four(kappaReg, j) * four(fAv, j) + four(rateIncrement, j).replacing(with: 0, where: .!spiked)
+            store(fAv, j, rate)
+            let reg = four(cReg, j) * (rate - four(fTarget, j))
+            for lane in 0..<4 {
+                let k = j &+ lane
+                if k &+ 16 < size { prefetchForWrite(history.entry(k &+ 16, t)) }
+                let p = history.entry(k, t)
+                p[0] = psiValue[lane]; p[1] = 0; p[2] = reg[lane]
+            }
+            if let step {
+                let n = history.neurons
+                store(step, j, psiValue); store(step, n &+ j, D()); store(step, n &+ n &+ j, reg)
+            }
+            // Consecutive steps with ψ = 0, saturating at Int32.max.
+            var quiet = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(quietSteps + j).loadUnaligned(as: SIMD4<Int32>.self))
+            quiet = (quiet &+ SIMD4<Int64>(repeating: 1).replacing(with: 0, where: quiet .== Int64(Int32.max)))
+                .replacing(with: 0, where: psiValue .!= 0)
+            UnsafeMutableRawPointer(quietSteps + j).storeBytes(of: SIMD4<Int32>(truncatingIfNeeded: quiet), as: SIMD4<Int32>.self)
+            store(iIn, j, (withCurrent ? four(current, j) : D()) + four(iE, j))
             j &+= 4
         }
         return j

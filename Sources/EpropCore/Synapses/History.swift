@@ -105,6 +105,13 @@ public final class EpropHistory {
         }
     }
 
+    /// Neuron 0's channel 0 of entry t in the step-major copy (channel c of neuron j lies
+    /// c·neurons + j further), or nil without the copy.
+    @inlinable @inline(__always)
+    public func stepMajorBase(_ t: Int) -> UnsafeMutablePointer<Double>? {
+        stepMajor.map { $0 + (t & mask) &* stepMajorSlotStride }
+    }
+
     /// Sets the learning signal (channel 1) of neuron j's entry t (both copies).
     @inlinable @inline(__always)
     public func setLearningSignal(_ j: Int, _ t: Int, _ value: Double) {

@@ -80,3 +80,21 @@ func widePairRowsMatchReference(targets: Int) throws {
                           subnormal: true, targets: targets, stepMajor: true, flagQuiet: flagQuiet, wide: true)
     }
 }
+
+/// Rows with one target left out (recurrent rows without autapses): 15 synapses onto 16
+/// consecutive targets but one run through the kernel with a spare lane, the same bits as
+/// the reference synapse; quiet targets and entries without L take the usual groups. Rows
+/// of 16, 20 and 32: tails of 0–4 (longer ones overlap the last group and keep groups of 8).
+@Test(.enabled(if: cpuHasAVX512, "needs a CPU with AVX-512"), arguments: [17, 21, 33])
+func gapPairRowsMatchReference(targets: Int) throws {
+    for (batch, cutoff, flushRate) in [(1, Clock.never, 0.0), (1, 30, 0.2), (2, 7, 0.05)] {
+        for optimizerType in ["gradient_descent", "adam"] {
+            try compareKernel(optimizerType, false, batch: batch, cutoff: cutoff, flushRate: flushRate, readout: false,
+                              targets: targets, stepMajor: true, wide: true, gaps: true)
+        }
+    }
+    for flagQuiet in [true, false] {
+        try compareKernel("gradient_descent", false, batch: 1, cutoff: 30, flushRate: 0.05, readout: false,
+                          subnormal: true, targets: targets, stepMajor: true, flagQuiet: flagQuiet, wide: true, gaps: true)
+    }
+}

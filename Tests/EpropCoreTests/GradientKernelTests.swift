@@ -158,7 +158,8 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                    readout: Bool, adaptive: Bool = false, heterogeneous: Bool = false,
                    precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
                    psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false,
-                   targets: Int = 4, stepMajor: Bool = false, flagQuiet: Bool = true, wide: Bool = false) throws {
+                   targets: Int = 4, stepMajor: Bool = false, flagQuiet: Bool = true, wide: Bool = false,
+                   gaps: Bool = false) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
     let steps = 300, sources = 3
@@ -243,9 +244,14 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         let e = history.entry(j, t)
         return readout ? (e[0], 0, 0) : (e[0], e[1], e[2])
     }
-    // Every source connects to every target, plus one parallel synapse 0 → 2.
+    // Every source connects to every target (with `gaps`, all but one, as a recurrent row
+    // without its autapse), plus one parallel synapse 0 → 2.
     var pre: [Int64] = [], post: [Int64] = [], weights: [Double] = []
-    for s in 0..<sources { for j in 0..<targets { pre.append(Int64(s)); post.append(Int64(j)); weights.append(rng.uniform(-0.5, 0.5)) } }
+    for s in 0..<sources {
+        for j in 0..<targets where !gaps || j != (7 * s + 3) % targets {
+            pre.append(Int64(s)); post.append(Int64(j)); weights.append(rng.uniform(-0.5, 0.5))
+        }
+    }
     pre.append(0); post.append(2); weights.append(0.25)
     let (connectivity, order) = pre.withUnsafeBufferPointer { p in post.withUnsafeBufferPointer { q in
         Connectivity.build(sources: sources, pre: p, post: q) } }
@@ -296,6 +302,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     #expect(cutoff == 0 || expectFrozen || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
     let pairs = projection.widePairs.load(ordering: .relaxed)
     #expect(wide == (pairs > 0), "\(label): \(pairs) pairs through the AVX-512 kernel")
+    if wide && gaps && !(subnormal && flagQuiet) {
+        let spare = projection.gapPairs.load(ordering: .relaxed)
+        #expect(spare > 0, "\(label): \(spare) pairs with a spare lane")
+    }
     if expectFrozen {
         let frozen = projection.frozenLaneIntervals.load(ordering: .relaxed)
         #expect(frozen > 10, "\(label): \(frozen) frozen lane intervals")

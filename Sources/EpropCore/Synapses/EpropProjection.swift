@@ -333,8 +333,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// kernel (`integrateEightLanePair`); set from `WideKernel.isAvailable` when the
     /// network prepares (tests turn it off to compare).
     var usesWidePairs = false
-    /// Pairs that went through that kernel (counted in debug builds only, for tests).
-    let widePairs = Atomic<Int>(0)
+    /// Pairs that went through that kernel, and those of them with a spare lane (`gapPair`),
+    /// counted in debug builds only, for tests.
+    let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -897,6 +898,13 @@ public final class EpropProjection: Projection, WorkCounting {
                 first += 16
                 continue
             }
+            // (Not with an overlapped last group: that one assumes whole groups of 8 before it.)
+            if usesWidePairs, S.self == Double.self, !overlapped, let stepMajor, first + 15 <= upper,
+               gapPair(event, first, gradientIn, gradientOut, history, k, kr, kd, krd, fields, finalCall: finalCall,
+                       transmit: transmit, stepMajor: stepMajor) {
+                first += 15
+                continue
+            }
             let g: SIMD8<Double>
             if let stepMajor, consecutiveTargets(from: first) {
                 g = accumulate(SIMD8<Double>.self, first, event, S.self, gradientIn, history: history, kappa: k,
@@ -1009,6 +1017,76 @@ public final class EpropProjection: Projection, WorkCounting {
             finish(first, lanes: lanes(32), event, fields, finalCall: finalCall, gradientOut: gradientOut,
                    transmit: transmit)
             finish(first + 8, lanes: lanes(40), event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                   transmit: transmit)
+        }
+        return true
+    }
+
+    /// Synapses first ..< first + 15 whose targets are 16 consecutive neurons but one (the
+    /// source itself in a dense recurrent row without autapses) through the AVX-512 kernel,
+    /// with a spare lane for the missing target that is computed and dropped; then `finish`
+    /// in row order. False, with nothing changed, for other targets, and where the simple
+    /// path cannot hold: a quiet target in the window (near-subnormal traces) or entries
+    /// without a learning signal (overflowed ē to redo). Each lane does the operations of
+    /// `accumulate` in the same order: the same bits.
+    @inline(__always)
+    private func gapPair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
+                                           _ gradientIn: UnsafeMutablePointer<Double>?,
+                                           _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
+                                           _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
+                                           _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
+                                           stepMajor: StepMajorView) -> Bool {
+        let tgt = connectivity.target, t0 = tgt[first]
+        guard tgt[first + 14] == t0 &+ 15 else { return false }
+        // The spare lane: the first whose target is not t0 + lane; every later one must be
+        // t0 + lane + 1.
+        var spare = 1
+        while spare < 15 && tgt[first + spare] == t0 &+ Int32(spare) { spare += 1 }
+        var step = Int32(0)
+        for lane in spare..<15 { step |= tgt[first + lane] ^ (t0 &+ Int32(lane + 1)) }
+        guard step == 0 else { return false }
+        let n = event.n
+        let signalFrom = min(event.signalBegin, n), signalTo = min(event.signalEnd, n)
+        guard signalFrom == 0 && signalTo == n else { return false }
+        let targetA = Int(t0), targetB = targetA + 8
+        if history.quiet && (quietTargets(stepMajor.quietFlags + targetA, lanes: 8)
+                             || quietTargets(stepMajor.quietFlags + targetB, lanes: 8)) { return false }
+        let interval = WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
+                                    channelStride: stepMajor.channelStride, signalFrom: signalFrom,
+                                    signalTo: signalTo, zBar: zBarSequence + event.sequence, kappa: k, kappaReg: kr,
+                                    decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
+        let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { buffer in
+            // ē, ē_reg and g of the 16 lanes (the spare one from 0), then the 15 g in row order.
+            let state = buffer.baseAddress!, g = state + 48
+            for lane in 0..<16 {
+                if lane == spare {
+                    state[lane] = 0; state[16 + lane] = 0; state[32 + lane] = 0
+                    continue
+                }
+                let syn = first + (lane < spare ? lane : lane - 1)
+                state[lane] = eBar[syn]
+                state[16 + lane] = eBarReg[syn]
+                state[32 + lane] = gradientIn.map { $0[syn] } ?? 0
+            }
+            integrateEightLanePair(interval, historyA: stepMajor.base + targetA, historyB: stepMajor.base + targetB,
+                                   eBar: state, eBarReg: state + 16, gradientIn: state + 32, out: state)
+            for lane in 0..<16 where lane != spare {
+                let i = lane < spare ? lane : lane - 1
+                eBar[first + i] = state[lane]
+                eBarReg[first + i] = state[16 + lane]
+                g[i] = state[32 + lane]
+            }
+            g[15] = g[14]
+            #if DEBUG
+            widePairs.add(1, ordering: .relaxed)
+            gapPairs.add(1, ordering: .relaxed)
+            #endif
+            @inline(__always)
+            func lanes(_ offset: Int) -> SIMD8<Double> { UnsafeRawPointer(g + offset).loadUnaligned(as: SIMD8<Double>.self) }
+            finish(first, lanes: lanes(0), event, fields, finalCall: finalCall, gradientOut: gradientOut,
+                   transmit: transmit)
+            finish(first + 8, lanes: lanes(8), valid: 7, event, fields, finalCall: finalCall, gradientOut: gradientOut,
                    transmit: transmit)
         }
         return true

@@ -6,7 +6,8 @@ import Testing
 /// step-major history copy when `keepsStepMajorCopies` allows it. Long intervals (rare
 /// input spikes, no cutoff) make the history ring grow during the run.
 private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRingBytes: Int = 1 << 21,
-                      precision: SynapsePrecision = .double, model: String = "eprop_iaf", wide: Bool = false)
+                      precision: SynapsePrecision = .double, model: String = "eprop_iaf", wide: Bool = false,
+                      readouts: Int = 2)
     throws -> (weights: [UInt64], traces: [UInt64], samples: [UInt64], kept: Bool, grew: Bool, spikes: Int,
                historyBytes: Int) {
     let net = try Network(resolution: 1)
@@ -18,7 +19,7 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRin
     let input = try net.addPopulation(model: "input", size: 30)
     let size = 45   // rows of 45 and 44: groups of 8, tails of 5 and 4
     let rec = try net.addPopulation(model: model, size: size)
-    let out = try net.addPopulation(model: "eprop_readout", size: 2)
+    let out = try net.addPopulation(model: "eprop_readout", size: readouts)
     try net.setParameters(rec, [("C_m", 1), ("E_L", 0), ("V_m", 0), ("V_th", 0.3), ("t_ref", 2), ("c_reg", 0.3),
                                 ("tau_m", 20), ("surrogate_gradient_height", 0.5), ("surrogate_gradient_width", 0.4)])
     try net.optimizer.setType(adam ? "adam" : "gradient_descent")
@@ -35,12 +36,15 @@ private func runDense(stepMajor: Bool, adam: Bool, threads: Int = 1, prefetchRin
     var ids: [Int] = [], times: [Double] = []
     for t in 1..<500 { for i in 0..<30 where rng.uniform() < (i < 5 ? 0.002 : 0.05) { ids.append(i); times.append(Double(t)) } }
     try net.setSpikes(input, neurons: ids, times: times)
-    try net.schedule(.target, out, times: [2, 250], values: [1, -0.5, -1, 0.5], neurons: 2)   // neuron-major
+    // values[readout][time] (neuron-major), of the first `readouts` readouts.
+    try net.schedule(.target, out, times: [2, 250], values: Array([1, -0.5, -1, 0.5].prefix(2 * readouts)),
+                     neurons: readouts)
     // Open from step 2 to 399: learning signals reach the copy (then none, which skips L·ē).
-    try net.schedule(.learningWindow, out, times: [2, 400], values: [1, 0, 1, 0], neurons: 2)   // neuron-major
+    try net.schedule(.learningWindow, out, times: [2, 400], values: Array([1, 0, 1, 0].prefix(2 * readouts)),
+                     neurons: readouts)
     let state = try net.recordState(rec, recordables: ["V_m", "learning_signal", "surrogate_gradient"],
                                     neurons: [0, 8, size - 1])
-    let readout = try net.recordState(out, recordables: ["readout_signal"], neurons: [0, 1])
+    let readout = try net.recordState(out, recordables: ["readout_signal"], neurons: Array(0..<readouts))
     let spikes = try net.recordSpikes(rec)
     for case let p as EpropProjection in net.projections { p.prefetchRingBytes = prefetchRingBytes }
     defer {
@@ -83,6 +87,16 @@ func stepMajorCopyGivesIdenticalResults(adam: Bool) throws {
     #expect(singleSideBySide.kept && single.weights != gathered.weights)
     #expect(singleSideBySide.weights == single.weights && singleSideBySide.traces == single.traces
             && singleSideBySide.samples == single.samples)
+}
+
+/// With one readout (one feedback synapse per neuron) the learning signals are delivered
+/// four neurons at a time through the step-major copy: the same bits as neuron by neuron.
+@Test func learningSignalsOfOneReadoutThroughTheCopy() throws {
+    let gathered = try runDense(stepMajor: false, adam: false, readouts: 1)
+    let sideBySide = try runDense(stepMajor: true, adam: false, readouts: 1)
+    #expect(!gathered.kept && sideBySide.kept && gathered.spikes > 100)
+    #expect(sideBySide.samples == gathered.samples)
+    #expect(sideBySide.weights == gathered.weights && sideBySide.traces == gathered.traces)
 }
 
 /// Pairs of groups of eight consecutive targets through the AVX-512 kernel (where the CPU

@@ -182,6 +182,7 @@ final class LearningSignalProjection: Projection, WorkCounting {
     private func refreshIncoming() {
         let (start, synapses, source) = LearningSignalProjection.transpose(connectivity, targets: recurrent.size)
         incomingStart = start
+        oneEach = (0..<recurrent.size).allSatisfy { start[$0 + 1] - start[$0] == 1 }
         for k in 0..<synapses.count {
             let syn = Int(synapses[k])
             incomingWeight[k] = weights.values[syn]
@@ -217,8 +218,25 @@ final class LearningSignalProjection: Projection, WorkCounting {
             // With every error ±0 (a closed learning window) each B·e is ±0 (B is finite),
             // and L, which starts at +0 and so is never −0, stays as it is: bit for bit.
             guard hasError else { return }
+            var from = targets.lowerBound
+            if oneEach, let step = history.stepMajorBase(entry) {
+                // One feedback synapse per neuron (k = j): four neurons at a time, their L read
+                // and written side by side in the step-major copy, the neuron-major entries
+                // written lane by lane. The same operation per neuron: L + B·e.
+                let signal = step + history.neurons
+                while from &+ 4 <= targets.upperBound {
+                    let j = from
+                    let e = SIMD4<Double>(error[Int(source[j])], error[Int(source[j &+ 1])],
+                                          error[Int(source[j &+ 2])], error[Int(source[j &+ 3])])
+                    let l = UnsafeRawPointer(signal + j).loadUnaligned(as: SIMD4<Double>.self)
+                        + UnsafeRawPointer(b + j).loadUnaligned(as: SIMD4<Double>.self) * e
+                    UnsafeMutableRawPointer(signal + j).storeBytes(of: l, as: SIMD4<Double>.self)
+                    for lane in 0..<4 { history.entry(j &+ lane, entry)[1] = l[lane] }
+                    from &+= 4
+                }
+            }
             let ahead = 8
-            for j in targets where start[j] < start[j + 1] {
+            for j in from..<targets.upperBound where start[j] < start[j + 1] {
                 if j &+ ahead < targets.upperBound { prefetchForWrite(history.entry(j &+ ahead, entry) + 1) }
                 var l = history.entry(j, entry)[1]
                 for k in start[j]..<start[j + 1] {
@@ -232,6 +250,9 @@ final class LearningSignalProjection: Projection, WorkCounting {
     /// The feedback synapses of each recurrent neuron j are k in incomingStart[j] ..<
     /// incomingStart[j+1], in readout order (then storage order): their weight B and readout.
     private var incomingStart: [Int]
+    /// Whether every recurrent neuron has exactly one feedback synapse (one readout, as in
+    /// the sine-wave task): then synapse k feeds neuron k.
+    private var oneEach = false
     private let incomingWeight: UnsafeMutablePointer<Double>
     private let incomingSource: UnsafeMutablePointer<Int32>
 

@@ -945,12 +945,8 @@ public final class EpropProjection: Projection, WorkCounting {
         guard consecutiveTargets(from: first), consecutiveTargets(from: first + 8) else { return false }
         let tgt = connectivity.target
         let targetA = Int(tgt[first]), targetB = Int(tgt[first + 8])
-        let n = event.n
-        let signalFrom = min(event.signalBegin, n), signalTo = min(event.signalEnd, n)
-        let interval = WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
-                                    channelStride: stepMajor.channelStride, signalFrom: signalFrom,
-                                    signalTo: signalTo, zBar: zBarSequence + event.sequence, kappa: k, kappaReg: kr,
-                                    decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
+        let interval = wideInterval(event, history, stepMajor, k, kr, kd, krd)
+        let n = interval.n, signalFrom = interval.signalFrom, signalTo = interval.signalTo
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { buffer in
             // ē, ē_reg and g of the 16 lanes, out of the kernel (and into it, see below).
@@ -1022,6 +1018,17 @@ public final class EpropProjection: Projection, WorkCounting {
         return true
     }
 
+    /// The event's interval as the AVX-512 kernel reads it (learning-signal span clipped to n).
+    @inline(__always)
+    private func wideInterval(_ event: PlannedEvent, _ history: KernelTargets, _ stepMajor: StepMajorView,
+                              _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double) -> WideInterval {
+        let n = event.n
+        return WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
+                            channelStride: stepMajor.channelStride, signalFrom: min(event.signalBegin, n),
+                            signalTo: min(event.signalEnd, n), zBar: zBarSequence + event.sequence, kappa: k,
+                            kappaReg: kr, decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
+    }
+
     /// Synapses first ..< first + 15 whose targets are 16 consecutive neurons but one (the
     /// source itself in a dense recurrent row without autapses) through the AVX-512 kernel,
     /// with a spare lane for the missing target that is computed and dropped; then `finish`
@@ -1045,16 +1052,11 @@ public final class EpropProjection: Projection, WorkCounting {
         var step = Int32(0)
         for lane in spare..<15 { step |= tgt[first + lane] ^ (t0 &+ Int32(lane + 1)) }
         guard step == 0 else { return false }
-        let n = event.n
-        let signalFrom = min(event.signalBegin, n), signalTo = min(event.signalEnd, n)
-        guard signalFrom == 0 && signalTo == n else { return false }
+        guard event.signalBegin == 0 && event.signalEnd >= event.n else { return false }
         let targetA = Int(t0), targetB = targetA + 8
         if history.quiet && (quietTargets(stepMajor.quietFlags + targetA, lanes: 8)
                              || quietTargets(stepMajor.quietFlags + targetB, lanes: 8)) { return false }
-        let interval = WideInterval(begin: event.begin, n: n, mask: history.mask, slotStride: stepMajor.slotStride,
-                                    channelStride: stepMajor.channelStride, signalFrom: signalFrom,
-                                    signalTo: signalTo, zBar: zBarSequence + event.sequence, kappa: k, kappaReg: kr,
-                                    decays: event.decay > 0, kappaDecay: kd, kappaRegDecay: krd)
+        let interval = wideInterval(event, history, stepMajor, k, kr, kd, krd)
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { buffer in
             // ē, ē_reg and g of the 16 lanes (the spare one from 0), then the 15 g in row order.

@@ -111,8 +111,8 @@ extension RecurrentPopulation {
     private func finishFourAtATime(step t: Int, neurons: Range<Int>, events list: EventList) -> Int {
         typealias D = SIMD4<Double>
         let v = self.v, iIn = self.iIn, zIn = self.zIn, r = self.refractory, psi = self.psi, fAv = self.fAv
-        let lastEvent = self.lastEvent, quietSteps = self.quietSteps
-        let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps, flushSteps = self.flushSteps
+        let quietSteps = self.quietSteps
+        let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps
         let kappaReg = self.kappaReg, rateIncrement = self.rateIncrement, cReg = self.cReg
         let fTarget = self.fTargetPerStep
         let current = self.current, withCurrent = receivesCurrent
@@ -136,15 +136,10 @@ extension RecurrentPopulation {
             let spiked = (vj .>= threshold) .& (r4 .== 0)
             vj.replace(with: vj - threshold, where: spiked)   // the reset subtracts v_th
             store(v, j, vj)
-            var anyEvent = any(spiked)
-            if !anyEvent {
-                // A flush is due (§7.6) only where the last event lies flush_event_send_interval back.
-                for lane in 0..<4 {
-                    let last = lastEvent[j &+ lane], flush = flushSteps[j &+ lane]
-                    if last > 0 && flush >= 0 && Double(t - last) >= flush { anyEvent = true }
-                }
-            }
-            if any(spiked) {
+            let anySpike = any(spiked)
+            var anyEvent = anySpike
+            if !anySpike { for lane in 0..<4 where flushDue(j &+ lane, t) { anyEvent = true } }
+            if anySpike {
                 let refractorySteps = SIMD4<Int64>(Int64(Int32(nRef[j])), Int64(Int32(nRef[j &+ 1])),
                                                    Int64(Int32(nRef[j &+ 2])), Int64(Int32(nRef[j &+ 3])))
                 r4.replace(with: refractorySteps, where: spiked)

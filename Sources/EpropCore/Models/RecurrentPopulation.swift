@@ -469,13 +469,18 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
         if spiked {
             events.append(j, 1)
             lastEvent[j] = t
-        } else {
-            let flush = flushSteps[j]
-            if lastEvent[j] > 0 && flush >= 0 && Double(t - lastEvent[j]) >= flush {
-                events.append(j, 0)
-                lastEvent[j] = t
-            }
+        } else if flushDue(j, t) {
+            events.append(j, 0)
+            lastEvent[j] = t
         }
+    }
+
+    /// Whether neuron j, without a spike in step t, sends a flush event: it has been silent
+    /// for flush_event_send_interval since its last event (§7.6).
+    @inline(__always)
+    func flushDue(_ j: Int, _ t: Int) -> Bool {
+        let flush = flushSteps[j]
+        return lastEvent[j] > 0 && flush >= 0 && Double(t - lastEvent[j]) >= flush
     }
 
     /// After the model kernel decided neuron j's spike of step t: flush event (§7.6), rate

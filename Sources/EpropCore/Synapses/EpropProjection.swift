@@ -1599,25 +1599,23 @@ public final class EpropProjection: Projection, WorkCounting {
         store(opt, first, valid: valid, f)
     }
 
-    /// SynapseOptimizerLanes.apply for gradient descent on synapses first ..< first + 4
-    /// (double storage), bit for bit, without its generality: no Adam moments to load, no
-    /// lanes to pack.
+    /// The optimizer call of synapses first ..< first + 4 (double storage) with gradient
+    /// descent: `SynapseOptimizerLanes.apply` on their weights and sums loaded side by side,
+    /// without `optimize`'s generality (no Adam moments to load, no lanes to pack).
     @inline(__always)
     private func gradientDescent(_ first: Int, lanes g: SIMD4<Double>, _ event: PlannedEvent, _ f: Fields<Double>) {
         typealias V = SIMD4<Double>
-        // G starts from 0 without the array, as in apply (0 + g: a −0 gradient becomes +0).
-        var sum = (f.batchSum.map { UnsafeRawPointer($0 + first).loadUnaligned(as: V.self) } ?? V()) + g
-        if plan.iterations[event.calls] > 0 {
-            let c = optimizer
-            if c.batchSize != 1 { sum = sum / Double(c.batchSize) }
-            let w = UnsafeMutableRawPointer(f.weights + first)
-            var weight = w.loadUnaligned(as: V.self) - plan.rates[event.rates] * sum
-            sum = V()
-            weight.replace(with: c.wMin, where: c.wMin .>= weight)
-            weight.replace(with: c.wMax, where: c.wMax .< weight)
-            w.storeBytes(of: weight, as: V.self)
-        }
-        if let batchSum = f.batchSum { UnsafeMutableRawPointer(batchSum + first).storeBytes(of: sum, as: V.self) }
+        let w = UnsafeMutableRawPointer(f.weights + first)
+        var opt = SynapseOptimizerLanes(weight: w.loadUnaligned(as: V.self),
+                                        sum: f.batchSum.map { UnsafeRawPointer($0 + first).loadUnaligned(as: V.self) } ?? V(),
+                                        m: V(), v: V())
+        let c = optimizer
+        var rate = 0
+        opt.apply(g, iterations: plan.iterations[event.calls], rates: plan.rates + event.rates, rate: &rate,
+                  .gradientDescent, batch: Double(c.batchSize), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+                  wMin: c.wMin, wMax: c.wMax)
+        w.storeBytes(of: opt.weight, as: V.self)
+        if let batchSum = f.batchSum { UnsafeMutableRawPointer(batchSum + first).storeBytes(of: opt.sum, as: V.self) }
     }
 
     /// The optimizer states of synapses first ..< first + valid in four lanes (spare lanes

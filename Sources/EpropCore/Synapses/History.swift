@@ -98,9 +98,8 @@ public final class EpropHistory {
     public func write(_ j: Int, _ t: Int, _ c0: Double, _ c1: Double, _ c2: Double) {
         let p = entry(j, t)
         p[0] = c0; p[1] = c1; p[2] = c2
-        if let stepMajor {
-            let n = neurons, slot: Int = (t & mask) &* stepMajorSlotStride
-            let q = stepMajor + (slot &+ j)
+        if let q = stepMajorBase(t).map({ $0 + j }) {
+            let n = neurons
             q[0] = c0; q[n] = c1; q[n &+ n] = c2
         }
     }
@@ -116,10 +115,7 @@ public final class EpropHistory {
     @inlinable @inline(__always)
     public func setLearningSignal(_ j: Int, _ t: Int, _ value: Double) {
         entry(j, t)[1] = value
-        if let stepMajor {
-            let n = neurons, slot: Int = (t & mask) &* stepMajorSlotStride
-            stepMajor[slot &+ n &+ j] = value
-        }
+        if let step = stepMajorBase(t) { step[neurons &+ j] = value }
     }
 
     /// Makes room for entry `t` (= endStep); called once per step before the neurons write

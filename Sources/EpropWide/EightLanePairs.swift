@@ -50,6 +50,84 @@ public func integrateEightLanePair(_ interval: WideInterval, historyA: UnsafePoi
                                    historyB: UnsafePointer<Double>, eBar: UnsafePointer<Double>,
                                    eBarReg: UnsafePointer<Double>, gradientIn: UnsafePointer<Double>?,
                                    out: UnsafeMutablePointer<Double>) {
+    let (eb, ebr, g) = eligibility(interval, historyA: historyA, historyB: historyB, eBar: eBar, eBarReg: eBarReg,
+                                   gradientIn: gradientIn)
+    let o = UnsafeMutableRawPointer(out)
+    o.storeBytes(of: eb, toByteOffset: 0, as: SIMD16<Double>.self)
+    o.storeBytes(of: ebr, toByteOffset: 128, as: SIMD16<Double>.self)
+    o.storeBytes(of: g, toByteOffset: 256, as: SIMD16<Double>.self)
+}
+
+/// The gradient-descent call that ends an accumulated interval (spec §9.3, one planned
+/// call), for 16 synapses whose weights (and batch sums G, if the batch is larger than 1)
+/// are stored side by side.
+public struct WideDescent {
+    /// w of the 16 synapses.
+    public var weights: UnsafeMutablePointer<Double>
+    /// G of the 16 synapses (nil: G = 0 before and after, batch 1).
+    public var batchSum: UnsafeMutablePointer<Double>?
+    /// Whether the planned call updates the weights (else G only accumulates).
+    public var updates: Bool
+    public var batch: Double, rate: Double, wMin: Double, wMax: Double
+
+    public init(weights: UnsafeMutablePointer<Double>, batchSum: UnsafeMutablePointer<Double>?, updates: Bool,
+                batch: Double, rate: Double, wMin: Double, wMax: Double) {
+        self.weights = weights; self.batchSum = batchSum; self.updates = updates
+        self.batch = batch; self.rate = rate; self.wMin = wMin; self.wMax = wMax
+    }
+}
+
+/// `integrateEightLanePair` followed by the event's gradient-descent call and, with
+/// `inputA`/`inputB`, the spike's transmission (w added to the input of each lane's target:
+/// inputA[0 ..< 8] for lanes 0 ..< 8, inputB[0 ..< 8] for lanes 8 ..< 16), with ē and ē_reg
+/// written back to `eBar`, `eBarReg`: everything the caller would do after the kernel, in
+/// registers, the same operations in the same order (SynapseOptimizerLanes.apply). Returns
+/// false with nothing written where entries without a learning signal left L·ē out and some
+/// ē is not finite (the caller redoes those lanes with L).
+public func integrateEightLanePairDescending(_ interval: WideInterval, historyA: UnsafePointer<Double>,
+                                             historyB: UnsafePointer<Double>, eBar: UnsafeMutablePointer<Double>,
+                                             eBarReg: UnsafeMutablePointer<Double>,
+                                             gradientIn: UnsafePointer<Double>?, descent: WideDescent,
+                                             inputA: UnsafeMutablePointer<Double>?,
+                                             inputB: UnsafeMutablePointer<Double>?) -> Bool {
+    typealias V = SIMD16<Double>
+    typealias H = SIMD8<Double>
+    let (eb, ebr, g) = eligibility(interval, historyA: historyA, historyB: historyB, eBar: eBar, eBarReg: eBarReg,
+                                   gradientIn: gradientIn)
+    if interval.signalFrom > 0 || interval.signalTo < interval.n {
+        // ±∞ or NaN (ē − ē is 0 exactly for every finite ē).
+        if any((eb - eb) .!= 0) { return false }
+    }
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Double>, _ x: V) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self) }
+    store(eBar, eb)
+    store(eBarReg, ebr)
+    var weight = load(descent.weights)
+    var sum = (descent.batchSum.map { load($0) } ?? V()) + g
+    if descent.updates {
+        if descent.batch != 1 { sum = sum / descent.batch }
+        weight = weight - descent.rate * sum
+        sum = V()
+        // As SynapseOptimizerLanes.apply: max(w, wMin) then min(·, wMax) the way Swift's
+        // max and min choose (a NaN weight stays NaN).
+        weight.replace(with: descent.wMin, where: descent.wMin .>= weight)
+        weight.replace(with: descent.wMax, where: descent.wMax .< weight)
+        store(descent.weights, weight)
+    }
+    if let batchSum = descent.batchSum { store(batchSum, sum) }
+    if let inputA, let inputB {
+        let a = UnsafeMutableRawPointer(inputA), b = UnsafeMutableRawPointer(inputB)
+        a.storeBytes(of: a.loadUnaligned(as: H.self) + weight.lowHalf, as: H.self)
+        b.storeBytes(of: b.loadUnaligned(as: H.self) + weight.highHalf, as: H.self)
+    }
+    return true
+}
+
+/// ē, ē_reg and g of the 16 lanes after the interval (see `integrateEightLanePair`).
+@inline(__always)
+func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, historyB: UnsafePointer<Double>,
+                 eBar: UnsafePointer<Double>, eBarReg: UnsafePointer<Double>,
+                 gradientIn: UnsafePointer<Double>?) -> (SIMD16<Double>, SIMD16<Double>, SIMD16<Double>) {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
     @inline(__always) func half(_ p: UnsafePointer<Double>) -> H { UnsafeRawPointer(p).loadUnaligned(as: H.self) }
@@ -87,8 +165,5 @@ public func integrateEightLanePair(_ interval: WideInterval, historyA: UnsafePoi
         eb = eb * interval.kappaDecay
         ebr = ebr * interval.kappaRegDecay
     }
-    let o = UnsafeMutableRawPointer(out)
-    o.storeBytes(of: eb, toByteOffset: 0, as: V.self)
-    o.storeBytes(of: ebr, toByteOffset: 128, as: V.self)
-    o.storeBytes(of: g, toByteOffset: 256, as: V.self)
+    return (eb, ebr, g)
 }

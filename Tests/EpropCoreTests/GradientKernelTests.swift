@@ -265,6 +265,8 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     let initial = (0..<connectivity.count).map { projection.weight($0) }
     var references = initial.map { ReferenceSynapse(w: $0) }
     let sourceOf = projection.sources()
+    // The spikes' transmissions: each target's input, summed in event and row order.
+    var expectedInput = (0..<targets).map { input[$0] }
     for ts in 1..<steps {
         if ts == steps / 2 { try config.set([("eta", 0.02)]) }   // takes effect one optimization late
         for s in 0..<sources {
@@ -279,6 +281,7 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                     references[k].send(ts, flush: flush, history: { entry(j, $0) }, alpha: alpha[j], kappa: kappa[j],
                                        kappaReg: kappaReg[j], beta: beta[j], rho: rho[j], adaptive: adaptive,
                                        cutoff: cutoff, readout: readout, config)
+                    if !flush { expectedInput[j] += references[k].w }
                 }
             }
         }
@@ -296,12 +299,21 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
             #expect(close(m, references[k].m, \.m) && close(v, references[k].v, \.v), "\(label): Adam moments of synapse \(k)")
         }
     }
+    if precision == .double {
+        for j in 0..<targets {
+            #expect(input[j].bitPattern == expectedInput[j].bitPattern, "\(label): input of target \(j)")
+        }
+    }
     // The weights moved, so the comparison is not vacuous.
     let moved = (0..<connectivity.count).filter { projection.weight($0) != initial[$0] }.count
     // (Frozen lanes: ψ is subnormal, so the weights cannot move; the traces carry the test.)
     #expect(cutoff == 0 || expectFrozen || moved > connectivity.count / 2, "\(label): only \(moved) weights changed")
     let pairs = projection.widePairs.load(ordering: .relaxed)
     #expect(wide == (pairs > 0), "\(label): \(pairs) pairs through the AVX-512 kernel")
+    if wide && optimizerType == "gradient_descent" && !eachStep && !subnormal && precision == .double {
+        let descending = projection.descendingPairs.load(ordering: .relaxed)
+        #expect(descending > 0, "\(label): \(descending) pairs with their gradient descent in the AVX-512 module")
+    }
     if wide && gaps && !(subnormal && flagQuiet) {
         let spare = projection.gapPairs.load(ordering: .relaxed)
         #expect(spare > 0, "\(label): \(spare) pairs with a spare lane")

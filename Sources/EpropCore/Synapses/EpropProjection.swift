@@ -333,9 +333,10 @@ public final class EpropProjection: Projection, WorkCounting {
     /// kernel (`integrateEightLanePair`); set from `WideKernel.isAvailable` when the
     /// network prepares (tests turn it off to compare).
     var usesWidePairs = false
-    /// Pairs that went through that kernel, and those of them with a spare lane (`gapPair`),
-    /// counted in debug builds only, for tests.
-    let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0)
+    /// Pairs that went through that kernel, those of them with a spare lane (`gapPair`) and
+    /// those whose gradient descent and transmission ran in the kernel's module
+    /// (`integrateEightLanePairDescending`), counted in debug builds only, for tests.
+    let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0), descendingPairs = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -948,6 +949,40 @@ public final class EpropProjection: Projection, WorkCounting {
         let interval = wideInterval(event, history, stepMajor, k, kr, kd, krd)
         let n = interval.n, signalFrom = interval.signalFrom, signalTo = interval.signalTo
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        // Near-subnormal traces (only where a target is quiet) start from 0 in the kernel
+        // and are redone one by one after it.
+        var tiny = 0, unused = SIMD8<Double>()   // bit lane of the 16
+        if history.quiet {
+            for half in 0..<2 where quietTargets(stepMajor.quietFlags + (half == 0 ? targetA : targetB), lanes: 8) {
+                let at = first + 8 * half
+                var eb = UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self)
+                var ebr = UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self)
+                tiny |= zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused) << (8 * half)
+            }
+        }
+        // The common case whole in the AVX-512 module: kernel, gradient descent and
+        // transmission in registers, ē and ē_reg written back once (no copy of the state
+        // through memory, no 4-lane optimizer calls).
+        if tiny == 0 && finalCall && gradientOut == nil && optimizer.kind == .gradientDescent {
+            let f = unsafeBitCast(fields, to: Fields<Double>.self), c = optimizer
+            let updates = plan.iterations[event.calls] > 0
+            let descent = WideDescent(weights: f.weights + first, batchSum: f.batchSum.map { $0 + first },
+                                      updates: updates, batch: Double(c.batchSize),
+                                      rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
+            let input = self.input
+            if integrateEightLanePairDescending(interval, historyA: stepMajor.base + targetA,
+                                                historyB: stepMajor.base + targetB, eBar: eBar + first,
+                                                eBarReg: eBarReg + first,
+                                                gradientIn: gradientIn.map { UnsafePointer($0 + first) },
+                                                descent: descent, inputA: transmit ? input + targetA : nil,
+                                                inputB: transmit ? input + targetB : nil) {
+                #if DEBUG
+                widePairs.add(1, ordering: .relaxed)
+                descendingPairs.add(1, ordering: .relaxed)
+                #endif
+                return true
+            }
+        }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { buffer in
             // ē, ē_reg and g of the 16 lanes, out of the kernel (and into it, see below).
             let state = buffer.baseAddress!
@@ -959,18 +994,8 @@ public final class EpropProjection: Projection, WorkCounting {
             func store(_ offset: Int, _ value: SIMD8<Double>) {
                 UnsafeMutableRawPointer(state + offset).storeBytes(of: value, as: SIMD8<Double>.self)
             }
-            // Near-subnormal traces (only where a target is quiet) start from 0 in the kernel
-            // and are redone below; then the kernel reads copies, else the stored values (a
+            // Where lanes are redone, the kernel reads copies, else the stored values (a
             // copy that is read back at once as whole vectors stalls on store forwarding).
-            var tiny = 0, unused = SIMD8<Double>()   // bit lane of the 16
-            if history.quiet {
-                for half in 0..<2 where quietTargets(stepMajor.quietFlags + (half == 0 ? targetA : targetB), lanes: 8) {
-                    let at = first + 8 * half
-                    var eb = UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self)
-                    var ebr = UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self)
-                    tiny |= zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused) << (8 * half)
-                }
-            }
             if tiny != 0 {
                 state.update(from: eBar + first, count: 16)
                 (state + 16).update(from: eBarReg + first, count: 16)

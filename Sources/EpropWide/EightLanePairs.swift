@@ -50,8 +50,8 @@ public func integrateEightLanePair(_ interval: WideInterval, historyA: UnsafePoi
                                    historyB: UnsafePointer<Double>, eBar: UnsafePointer<Double>,
                                    eBarReg: UnsafePointer<Double>, gradientIn: UnsafePointer<Double>?,
                                    out: UnsafeMutablePointer<Double>) {
-    let (eb, ebr, g) = eligibility(interval, historyA: historyA, historyB: historyB, eBar: eBar, eBarReg: eBarReg,
-                                   gradientIn: gradientIn)
+    let (eb, ebr, g, _, _, _) = eligibility(interval, historyA: historyA, historyB: historyB, historyC: historyA,
+                                            tail: false, eBar: eBar, eBarReg: eBarReg, gradientIn: gradientIn)
     let o = UnsafeMutableRawPointer(out)
     o.storeBytes(of: eb, toByteOffset: 0, as: SIMD16<Double>.self)
     o.storeBytes(of: ebr, toByteOffset: 128, as: SIMD16<Double>.self)
@@ -75,6 +75,45 @@ public struct WideDescent {
         self.weights = weights; self.batchSum = batchSum; self.updates = updates
         self.batch = batch; self.rate = rate; self.wMin = wMin; self.wMax = wMax
     }
+
+    /// SynapseOptimizerLanes.apply's gradient descent for the lanes from `offset` (16 of
+    /// them); returns the weights after it.
+    @inline(__always)
+    func update(_ g: SIMD16<Double>, at offset: Int) -> SIMD16<Double> {
+        typealias X = SIMD16<Double>
+        var weight = UnsafeRawPointer(weights + offset).loadUnaligned(as: X.self)
+        var sum = (batchSum.map { UnsafeRawPointer($0 + offset).loadUnaligned(as: X.self) } ?? X()) + g
+        if updates {
+            if batch != 1 { sum = sum / batch }
+            weight = weight - rate * sum
+            sum = X()
+            // max(w, wMin) then min(·, wMax) the way Swift's max and min choose (a NaN
+            // weight stays NaN).
+            weight.replace(with: wMin, where: wMin .>= weight)
+            weight.replace(with: wMax, where: wMax .< weight)
+            UnsafeMutableRawPointer(weights + offset).storeBytes(of: weight, as: X.self)
+        }
+        if let batchSum { UnsafeMutableRawPointer(batchSum + offset).storeBytes(of: sum, as: X.self) }
+        return weight
+    }
+
+    /// The same for four lanes.
+    @inline(__always)
+    func update(_ g: SIMD4<Double>, at offset: Int) -> SIMD4<Double> {
+        typealias X = SIMD4<Double>
+        var weight = UnsafeRawPointer(weights + offset).loadUnaligned(as: X.self)
+        var sum = (batchSum.map { UnsafeRawPointer($0 + offset).loadUnaligned(as: X.self) } ?? X()) + g
+        if updates {
+            if batch != 1 { sum = sum / batch }
+            weight = weight - rate * sum
+            sum = X()
+            weight.replace(with: wMin, where: wMin .>= weight)
+            weight.replace(with: wMax, where: wMax .< weight)
+            UnsafeMutableRawPointer(weights + offset).storeBytes(of: weight, as: X.self)
+        }
+        if let batchSum { UnsafeMutableRawPointer(batchSum + offset).storeBytes(of: sum, as: X.self) }
+        return weight
+    }
 }
 
 /// `integrateEightLanePair` followed by the event's gradient-descent call and, with
@@ -84,57 +123,86 @@ public struct WideDescent {
 /// registers, the same operations in the same order (SynapseOptimizerLanes.apply). Returns
 /// false with nothing written where entries without a learning signal left L·ē out and some
 /// ē is not finite (the caller redoes those lanes with L).
+///
+/// With `historyC`, four more synapses (indices 16 ..< 20 of the same columns, the last of a
+/// row) onto the four consecutive neurons whose entries start there run in the same loop
+/// (a 256-bit chain next to the four 512-bit ones: cheaper than their own latency-bound
+/// loop), transmitting to inputC[0 ..< 4].
 public func integrateEightLanePairDescending(_ interval: WideInterval, historyA: UnsafePointer<Double>,
-                                             historyB: UnsafePointer<Double>, eBar: UnsafeMutablePointer<Double>,
+                                             historyB: UnsafePointer<Double>, historyC: UnsafePointer<Double>? = nil,
+                                             eBar: UnsafeMutablePointer<Double>,
                                              eBarReg: UnsafeMutablePointer<Double>,
                                              gradientIn: UnsafePointer<Double>?, descent: WideDescent,
                                              inputA: UnsafeMutablePointer<Double>?,
-                                             inputB: UnsafeMutablePointer<Double>?) -> Bool {
+                                             inputB: UnsafeMutablePointer<Double>?,
+                                             inputC: UnsafeMutablePointer<Double>? = nil) -> Bool {
+    if let historyC {
+        return descending(interval, historyA, historyB, historyC, tail: true, eBar, eBarReg, gradientIn, descent,
+                          inputA, inputB, inputC)
+    }
+    return descending(interval, historyA, historyB, historyA, tail: false, eBar, eBarReg, gradientIn, descent,
+                      inputA, inputB, nil)
+}
+
+@inline(__always)
+func descending(_ interval: WideInterval, _ historyA: UnsafePointer<Double>,
+                _ historyB: UnsafePointer<Double>, _ historyC: UnsafePointer<Double>, tail: Bool,
+                _ eBar: UnsafeMutablePointer<Double>,
+                _ eBarReg: UnsafeMutablePointer<Double>, _ gradientIn: UnsafePointer<Double>?,
+                _ descent: WideDescent, _ inputA: UnsafeMutablePointer<Double>?,
+                _ inputB: UnsafeMutablePointer<Double>?, _ inputC: UnsafeMutablePointer<Double>?) -> Bool {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
-    let (eb, ebr, g) = eligibility(interval, historyA: historyA, historyB: historyB, eBar: eBar, eBarReg: eBarReg,
-                                   gradientIn: gradientIn)
+    typealias T = SIMD4<Double>
+    let (eb, ebr, g, tailEb, tailEbr, tailG) = eligibility(interval, historyA: historyA, historyB: historyB,
+                                                           historyC: historyC, tail: tail, eBar: eBar,
+                                                           eBarReg: eBarReg, gradientIn: gradientIn)
     if interval.signalFrom > 0 || interval.signalTo < interval.n {
         // ±∞ or NaN (ē − ē is 0 exactly for every finite ē).
-        if any((eb - eb) .!= 0) { return false }
+        if any((eb - eb) .!= 0) || (tail && any((tailEb - tailEb) .!= 0)) { return false }
     }
-    @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) func store(_ p: UnsafeMutablePointer<Double>, _ x: V) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self) }
-    store(eBar, eb)
-    store(eBarReg, ebr)
-    var weight = load(descent.weights)
-    var sum = (descent.batchSum.map { load($0) } ?? V()) + g
-    if descent.updates {
-        if descent.batch != 1 { sum = sum / descent.batch }
-        weight = weight - descent.rate * sum
-        sum = V()
-        // As SynapseOptimizerLanes.apply: max(w, wMin) then min(·, wMax) the way Swift's
-        // max and min choose (a NaN weight stays NaN).
-        weight.replace(with: descent.wMin, where: descent.wMin .>= weight)
-        weight.replace(with: descent.wMax, where: descent.wMax .< weight)
-        store(descent.weights, weight)
+    UnsafeMutableRawPointer(eBar).storeBytes(of: eb, as: V.self)
+    UnsafeMutableRawPointer(eBarReg).storeBytes(of: ebr, as: V.self)
+    if tail {
+        UnsafeMutableRawPointer(eBar + 16).storeBytes(of: tailEb, as: T.self)
+        UnsafeMutableRawPointer(eBarReg + 16).storeBytes(of: tailEbr, as: T.self)
     }
-    if let batchSum = descent.batchSum { store(batchSum, sum) }
+    let weight = descent.update(g, at: 0)
+    let tailWeight = tail ? descent.update(tailG, at: 16) : T()
     if let inputA, let inputB {
         let a = UnsafeMutableRawPointer(inputA), b = UnsafeMutableRawPointer(inputB)
         a.storeBytes(of: a.loadUnaligned(as: H.self) + weight.lowHalf, as: H.self)
         b.storeBytes(of: b.loadUnaligned(as: H.self) + weight.highHalf, as: H.self)
     }
+    if tail, let inputC {
+        let c = UnsafeMutableRawPointer(inputC)
+        c.storeBytes(of: c.loadUnaligned(as: T.self) + tailWeight, as: T.self)
+    }
     return true
 }
 
-/// ē, ē_reg and g of the 16 lanes after the interval (see `integrateEightLanePair`).
+/// ē, ē_reg and g of the 16 lanes after the interval (see `integrateEightLanePair`), and with
+/// `tail` those of the four lanes 16 ..< 20 onto the neurons at `historyC` (else zeros).
 @inline(__always)
 func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, historyB: UnsafePointer<Double>,
-                 eBar: UnsafePointer<Double>, eBarReg: UnsafePointer<Double>,
-                 gradientIn: UnsafePointer<Double>?) -> (SIMD16<Double>, SIMD16<Double>, SIMD16<Double>) {
+                 historyC: UnsafePointer<Double>, tail: Bool, eBar: UnsafePointer<Double>,
+                 eBarReg: UnsafePointer<Double>, gradientIn: UnsafePointer<Double>?)
+    -> (SIMD16<Double>, SIMD16<Double>, SIMD16<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
+    typealias T = SIMD4<Double>
     @inline(__always) func half(_ p: UnsafePointer<Double>) -> H { UnsafeRawPointer(p).loadUnaligned(as: H.self) }
+    @inline(__always) func quarter(_ p: UnsafePointer<Double>) -> T { UnsafeRawPointer(p).loadUnaligned(as: T.self) }
     @inline(__always) func load(_ p: UnsafePointer<Double>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     var eb = load(eBar), ebr = load(eBarReg)
     var g = V()
     if let gradientIn { g = load(gradientIn) }
+    var tailEb = T(), tailEbr = T(), tailG = T()
+    if tail {
+        tailEb = quarter(eBar + 16)
+        tailEbr = quarter(eBarReg + 16)
+        if let gradientIn { tailG = quarter(gradientIn + 16) }
+    }
     let kappa = interval.kappa, kappaReg = interval.kappaReg, oneMinusKappaReg = 1.0 - interval.kappaReg
     let begin = interval.begin, mask = interval.mask, slotStride = interval.slotStride
     let channelStride = interval.channelStride, zBar = interval.zBar
@@ -146,7 +214,8 @@ func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, hist
             let a = historyA + slot, b = historyB + slot
             let psi = V(lowHalf: half(a), highHalf: half(b))
             let reg = V(lowHalf: half(a + 2 &* channelStride), highHalf: half(b + 2 &* channelStride))
-            let e = psi * zBar[i]
+            let z = zBar[i]
+            let e = psi * z
             eb = kappa * eb + e
             ebr = kappaReg * ebr + oneMinusKappaReg * e
             if learningSignal {
@@ -154,6 +223,18 @@ func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, hist
                 g = g + (l * eb + reg * ebr)
             } else {
                 g = g + reg * ebr
+            }
+            if tail {
+                let c = historyC + slot
+                let tailReg = quarter(c + 2 &* channelStride)
+                let tailE = quarter(c) * z
+                tailEb = kappa * tailEb + tailE
+                tailEbr = kappaReg * tailEbr + oneMinusKappaReg * tailE
+                if learningSignal {
+                    tailG = tailG + (quarter(c + channelStride) * tailEb + tailReg * tailEbr)
+                } else {
+                    tailG = tailG + tailReg * tailEbr
+                }
             }
             i &+= 1
         }
@@ -164,6 +245,10 @@ func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, hist
     if interval.decays {
         eb = eb * interval.kappaDecay
         ebr = ebr * interval.kappaRegDecay
+        if tail {
+            tailEb = tailEb * interval.kappaDecay
+            tailEbr = tailEbr * interval.kappaRegDecay
+        }
     }
-    return (eb, ebr, g)
+    return (eb, ebr, g, tailEb, tailEbr, tailG)
 }

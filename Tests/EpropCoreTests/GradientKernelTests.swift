@@ -313,6 +313,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
     if wide && optimizerType == "gradient_descent" && !eachStep && !subnormal && precision == .double {
         let descending = projection.descendingPairs.load(ordering: .relaxed)
         #expect(descending > 0, "\(label): \(descending) pairs with their gradient descent in the AVX-512 module")
+        if !gaps && targets % 16 == 4 {
+            let tails = projection.pairsWithTails.load(ordering: .relaxed)
+            #expect(tails > 0, "\(label): \(tails) pairs with the row's last four synapses")
+        }
     }
     if wide && gaps && !(subnormal && flagQuiet) {
         let spare = projection.gapPairs.load(ordering: .relaxed)

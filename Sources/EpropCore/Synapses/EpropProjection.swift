@@ -337,6 +337,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// those whose gradient descent and transmission ran in the kernel's module
     /// (`integrateEightLanePairDescending`), counted in debug builds only, for tests.
     let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0), descendingPairs = Atomic<Int>(0)
+    /// Of those, the pairs that took their row's last four synapses along (counted likewise).
+    let pairsWithTails = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -893,11 +895,14 @@ public final class EpropProjection: Projection, WorkCounting {
                    gradientOut: gradientOut, transmit: false)
         }
         while first + 8 <= upper {
-            if usesWidePairs, S.self == Double.self, let stepMajor, first + 16 <= upper,
-               widePair(event, first, gradientIn, gradientOut, history, k, kr, kd, krd, fields, finalCall: finalCall,
-                        transmit: transmit, stepMajor: stepMajor) {
-                first += 16
-                continue
+            if usesWidePairs, S.self == Double.self, let stepMajor, first + 16 <= upper {
+                let done = widePair(event, first, gradientIn, gradientOut, history, k, kr, kd, krd, fields,
+                                    finalCall: finalCall, transmit: transmit, stepMajor: stepMajor,
+                                    withTail: upper - first == 20)
+                if done > 0 {
+                    first += done
+                    continue
+                }
             }
             // (Not with an overlapped last group: that one assumes whole groups of 8 before it.)
             if usesWidePairs, S.self == Double.self, !overlapped, let stepMajor, first + 15 <= upper,
@@ -931,19 +936,22 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     /// Synapses first ..< first + 16 as two groups of eight consecutive targets through the
-    /// AVX-512 kernel (EpropWide), then `finish` for each group in row order; false, with
+    /// AVX-512 kernel (EpropWide), then `finish` for each group in row order; 0, with
     /// nothing changed, where the targets are not consecutive. Each lane does the operations
     /// of `accumulate` in the same order, and like there, lanes with near-subnormal traces
     /// (checked where a target is quiet) run from 0 and are redone one by one, as are lanes
-    /// whose ē overflowed where the L = +0 entries left L·ē out: the same bits.
+    /// whose ē overflowed where the L = +0 entries left L·ē out: the same bits. With
+    /// `withTail` (the row's last 20 synapses), the last four join the kernel's loop where
+    /// their targets are consecutive too and everything finishes in the kernel's module
+    /// (gradient descent): returns 20 then, else 16.
     @inline(__always)
     private func widePair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
                                             _ gradientIn: UnsafeMutablePointer<Double>?,
                                             _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
                                             _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
                                             _ fields: Fields<S>, finalCall: Bool, transmit: Bool,
-                                            stepMajor: StepMajorView) -> Bool {
-        guard consecutiveTargets(from: first), consecutiveTargets(from: first + 8) else { return false }
+                                            stepMajor: StepMajorView, withTail: Bool) -> Int {
+        guard consecutiveTargets(from: first), consecutiveTargets(from: first + 8) else { return 0 }
         let tgt = connectivity.target
         let targetA = Int(tgt[first]), targetB = Int(tgt[first + 8])
         let interval = wideInterval(event, history, stepMajor, k, kr, kd, krd)
@@ -970,17 +978,33 @@ public final class EpropProjection: Projection, WorkCounting {
                                       updates: updates, batch: Double(c.batchSize),
                                       rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
             let input = self.input
+            // The row's last four synapses join in where their targets are consecutive and
+            // no trace of theirs is near subnormal.
+            var targetC = -1
+            if withTail && consecutiveTargets(from: first + 16, count: 4) {
+                targetC = Int(tgt[first + 16])
+                if history.quiet && quietTargets(stepMajor.quietFlags + targetC, lanes: 4) {
+                    var eb = UnsafeRawPointer(eBar + first + 16).loadUnaligned(as: SIMD4<Double>.self)
+                    var ebr = UnsafeRawPointer(eBarReg + first + 16).loadUnaligned(as: SIMD4<Double>.self)
+                    var unusedTail = SIMD4<Double>()
+                    if zeroNearSubnormalLanes(valid: 4, adaptive: false, &eb, &ebr, &unusedTail) != 0 { targetC = -1 }
+                }
+            }
+            let withC = targetC >= 0
             if integrateEightLanePairDescending(interval, historyA: stepMajor.base + targetA,
-                                                historyB: stepMajor.base + targetB, eBar: eBar + first,
-                                                eBarReg: eBarReg + first,
+                                                historyB: stepMajor.base + targetB,
+                                                historyC: withC ? UnsafePointer(stepMajor.base + targetC) : nil,
+                                                eBar: eBar + first, eBarReg: eBarReg + first,
                                                 gradientIn: gradientIn.map { UnsafePointer($0 + first) },
                                                 descent: descent, inputA: transmit ? input + targetA : nil,
-                                                inputB: transmit ? input + targetB : nil) {
+                                                inputB: transmit ? input + targetB : nil,
+                                                inputC: transmit && withC ? input + targetC : nil) {
                 #if DEBUG
                 widePairs.add(1, ordering: .relaxed)
                 descendingPairs.add(1, ordering: .relaxed)
+                if withC { pairsWithTails.add(1, ordering: .relaxed) }
                 #endif
-                return true
+                return withC ? 20 : 16
             }
         }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { buffer in
@@ -1040,7 +1064,7 @@ public final class EpropProjection: Projection, WorkCounting {
             finish(first + 8, lanes: lanes(40), event, fields, finalCall: finalCall, gradientOut: gradientOut,
                    transmit: transmit)
         }
-        return true
+        return 16
     }
 
     /// The event's interval as the AVX-512 kernel reads it (learning-signal span clipped to n).

@@ -128,6 +128,11 @@ public struct WideDescent {
 /// row) onto the four consecutive neurons whose entries start there run in the same loop
 /// (a 256-bit chain next to the four 512-bit ones: cheaper than their own latency-bound
 /// loop), transmitting to inputC[0 ..< 4].
+///
+/// Lanes set in `keep` (bit i: lane i, of 20) keep their ē, ē_reg and g as they are: the
+/// caller found that the interval cannot change them (frozen near-subnormal traces onto a
+/// quiet neuron). They are computed from 0 (arithmetic on subnormal numbers takes a
+/// microcode assist per instruction) and replaced by the stored values before the descent.
 public func integrateEightLanePairDescending(_ interval: WideInterval, historyA: UnsafePointer<Double>,
                                              historyB: UnsafePointer<Double>, historyC: UnsafePointer<Double>? = nil,
                                              eBar: UnsafeMutablePointer<Double>,
@@ -135,28 +140,72 @@ public func integrateEightLanePairDescending(_ interval: WideInterval, historyA:
                                              gradientIn: UnsafePointer<Double>?, descent: WideDescent,
                                              inputA: UnsafeMutablePointer<Double>?,
                                              inputB: UnsafeMutablePointer<Double>?,
-                                             inputC: UnsafeMutablePointer<Double>? = nil) -> Bool {
+                                             inputC: UnsafeMutablePointer<Double>? = nil, keep: UInt32 = 0) -> Bool {
     if let historyC {
         return descending(interval, historyA, historyB, historyC, tail: true, eBar, eBarReg, gradientIn, descent,
-                          inputA, inputB, inputC)
+                          inputA, inputB, inputC, keep)
     }
     return descending(interval, historyA, historyB, historyA, tail: false, eBar, eBarReg, gradientIn, descent,
-                      inputA, inputB, nil)
+                      inputA, inputB, nil, keep)
+}
+
+/// All ones in lanes 0 ..< 16 whose bit is set in `bits`, zeros elsewhere (integer
+/// arithmetic: `replace(with:where:)` on these vectors went lane by lane through memory).
+@inline(__always)
+func laneMask(_ bits: UInt32) -> SIMD16<UInt64> {
+    let shift = SIMD16<UInt64>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    return SIMD16<UInt64>() &- ((SIMD16<UInt64>(repeating: UInt64(bits)) &>> shift) & 1)
+}
+
+/// The same for lanes 16 ..< 20.
+@inline(__always)
+func tailMask(_ bits: UInt32) -> SIMD4<UInt64> {
+    SIMD4<UInt64>() &- ((SIMD4<UInt64>(repeating: UInt64(bits)) &>> SIMD4<UInt64>(16, 17, 18, 19)) & 1)
+}
+
+/// `b` where `mask` is all ones, `a` elsewhere.
+@inline(__always)
+func blend(_ a: SIMD16<Double>, _ b: SIMD16<Double>, _ mask: SIMD16<UInt64>) -> SIMD16<Double> {
+    typealias U = SIMD16<UInt64>
+    return unsafeBitCast((unsafeBitCast(a, to: U.self) & ~mask) | (unsafeBitCast(b, to: U.self) & mask),
+                         to: SIMD16<Double>.self)
 }
 
 @inline(__always)
+func blend(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ mask: SIMD4<UInt64>) -> SIMD4<Double> {
+    typealias U = SIMD4<UInt64>
+    return unsafeBitCast((unsafeBitCast(a, to: U.self) & ~mask) | (unsafeBitCast(b, to: U.self) & mask),
+                         to: SIMD4<Double>.self)
+}
+
+@_transparent
 func descending(_ interval: WideInterval, _ historyA: UnsafePointer<Double>,
                 _ historyB: UnsafePointer<Double>, _ historyC: UnsafePointer<Double>, tail: Bool,
                 _ eBar: UnsafeMutablePointer<Double>,
                 _ eBarReg: UnsafeMutablePointer<Double>, _ gradientIn: UnsafePointer<Double>?,
                 _ descent: WideDescent, _ inputA: UnsafeMutablePointer<Double>?,
-                _ inputB: UnsafeMutablePointer<Double>?, _ inputC: UnsafeMutablePointer<Double>?) -> Bool {
+                _ inputB: UnsafeMutablePointer<Double>?, _ inputC: UnsafeMutablePointer<Double>?,
+                _ keep: UInt32) -> Bool {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
     typealias T = SIMD4<Double>
-    let (eb, ebr, g, tailEb, tailEbr, tailG) = eligibility(interval, historyA: historyA, historyB: historyB,
+    var (eb, ebr, g, tailEb, tailEbr, tailG) = eligibility(interval, historyA: historyA, historyB: historyB,
                                                            historyC: historyC, tail: tail, eBar: eBar,
-                                                           eBarReg: eBarReg, gradientIn: gradientIn)
+                                                           eBarReg: eBarReg, gradientIn: gradientIn, keep: keep)
+    if keep != 0 {
+        // The stored values, still in place (nothing is written before this point).
+        let lanes = laneMask(keep)
+        eb = blend(eb, UnsafeRawPointer(eBar).loadUnaligned(as: V.self), lanes)
+        ebr = blend(ebr, UnsafeRawPointer(eBarReg).loadUnaligned(as: V.self), lanes)
+        g = blend(g, gradientIn.map { UnsafeRawPointer($0).loadUnaligned(as: V.self) } ?? V(), lanes)
+        if tail {
+            let tailLanes = tailMask(keep)
+            tailEb = blend(tailEb, UnsafeRawPointer(eBar + 16).loadUnaligned(as: T.self), tailLanes)
+            tailEbr = blend(tailEbr, UnsafeRawPointer(eBarReg + 16).loadUnaligned(as: T.self), tailLanes)
+            tailG = blend(tailG, gradientIn.map { UnsafeRawPointer($0 + 16).loadUnaligned(as: T.self) } ?? T(),
+                          tailLanes)
+        }
+    }
     if interval.signalFrom > 0 || interval.signalTo < interval.n {
         // ±∞ or NaN (ē − ē is 0 exactly for every finite ē).
         if any((eb - eb) .!= 0) || (tail && any((tailEb - tailEb) .!= 0)) { return false }
@@ -183,10 +232,10 @@ func descending(_ interval: WideInterval, _ historyA: UnsafePointer<Double>,
 
 /// ē, ē_reg and g of the 16 lanes after the interval (see `integrateEightLanePair`), and with
 /// `tail` those of the four lanes 16 ..< 20 onto the neurons at `historyC` (else zeros).
-@inline(__always)
+@_transparent
 func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, historyB: UnsafePointer<Double>,
                  historyC: UnsafePointer<Double>, tail: Bool, eBar: UnsafePointer<Double>,
-                 eBarReg: UnsafePointer<Double>, gradientIn: UnsafePointer<Double>?)
+                 eBarReg: UnsafePointer<Double>, gradientIn: UnsafePointer<Double>?, keep: UInt32 = 0)
     -> (SIMD16<Double>, SIMD16<Double>, SIMD16<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
@@ -202,6 +251,17 @@ func eligibility(_ interval: WideInterval, historyA: UnsafePointer<Double>, hist
         tailEb = quarter(eBar + 16)
         tailEbr = quarter(eBarReg + 16)
         if let gradientIn { tailG = quarter(gradientIn + 16) }
+    }
+    if keep != 0 {
+        // Kept lanes run from 0 (their results are replaced).
+        let lanes = laneMask(keep)
+        eb = blend(eb, V(), lanes)
+        ebr = blend(ebr, V(), lanes)
+        if tail {
+            let tailLanes = tailMask(keep)
+            tailEb = blend(tailEb, T(), tailLanes)
+            tailEbr = blend(tailEbr, T(), tailLanes)
+        }
     }
     let kappa = interval.kappa, kappaReg = interval.kappaReg, oneMinusKappaReg = 1.0 - interval.kappaReg
     let begin = interval.begin, mask = interval.mask, slotStride = interval.slotStride

@@ -99,3 +99,19 @@ func gapPairRowsMatchReference(targets: Int) throws {
                           subnormal: true, targets: targets, stepMajor: true, flagQuiet: flagQuiet, wide: true, gaps: true)
     }
 }
+
+/// Frozen near-subnormal traces onto quiet targets (see `frozenQuietTracesMatchReference`)
+/// in rows of pairs, with and without the row's last four synapses: the pair keeps those
+/// lanes as they are inside the AVX-512 module, the same bits as the reference synapse
+/// (not across a cutoff's decay, which changes them: cutoff 7). The run ends inside the
+/// quiet stretch, while the kept traces still tell.
+@Test(.enabled(if: cpuHasAVX512, "needs a CPU with AVX-512"), arguments: [16, 20, 36])
+func frozenLanesInWidePairsMatchReference(targets: Int) throws {
+    for quietScale in [1.0, 0.01] {
+        for (cutoff, flushRate) in [(Clock.never, 0.0), (30, 0.05), (7, 0.2)] {
+            try compareKernel("gradient_descent", false, batch: 1, cutoff: cutoff, flushRate: flushRate,
+                              readout: false, subnormal: true, psiScale: 1e-321, quietScale: quietScale,
+                              expectFrozen: true, targets: targets, stepMajor: true, wide: true, steps: 200)
+        }
+    }
+}

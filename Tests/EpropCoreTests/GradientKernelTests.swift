@@ -159,10 +159,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
                    precision: SynapsePrecision = .double, tolerance: Double = 0, subnormal: Bool = false,
                    psiScale: Double = 1e-303, quietScale: Double = 1e290, expectFrozen: Bool = false,
                    targets: Int = 4, stepMajor: Bool = false, flagQuiet: Bool = true, wide: Bool = false,
-                   gaps: Bool = false) throws {
+                   gaps: Bool = false, steps: Int = 300) throws {
     let label = "\(optimizerType) each=\(eachStep) batch=\(batch) cutoff=\(cutoff) flush=\(flushRate) readout=\(readout) adaptive=\(adaptive) heterogeneous=\(heterogeneous) precision=\(precision.name) subnormal=\(subnormal)"
     var rng = SeededRandom(seed: UInt64(batch * 1000 + (cutoff == Clock.never ? 999 : cutoff)))
-    let steps = 300, sources = 3
+    let sources = 3
     precondition(targets == 4 || !heterogeneous, "heterogeneous parameters are given for 4 targets")
     let clock = Clock(dt: 1)
     let config = OptimizerConfig()
@@ -317,6 +317,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
             let tails = projection.pairsWithTails.load(ordering: .relaxed)
             #expect(tails > 0, "\(label): \(tails) pairs with the row's last four synapses")
         }
+    }
+    if wide && expectFrozen && flagQuiet && !gaps {
+        let kept = projection.pairsWithFrozenLanes.load(ordering: .relaxed)
+        #expect(kept > 0, "\(label): \(kept) pairs that kept frozen lanes in the AVX-512 module")
     }
     if wide && gaps && !(subnormal && flagQuiet) {
         let spare = projection.gapPairs.load(ordering: .relaxed)

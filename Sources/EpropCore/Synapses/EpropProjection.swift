@@ -337,8 +337,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// those whose gradient descent and transmission ran in the kernel's module
     /// (`integrateEightLanePairDescending`), counted in debug builds only, for tests.
     let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0), descendingPairs = Atomic<Int>(0)
-    /// Of those, the pairs that took their row's last four synapses along (counted likewise).
-    let pairsWithTails = Atomic<Int>(0)
+    /// Of those, the pairs that took their row's last four synapses along, and those that
+    /// kept frozen lanes as they were (counted likewise).
+    let pairsWithTails = Atomic<Int>(0), pairsWithFrozenLanes = Atomic<Int>(0)
     /// Interval entries planned without a learning signal, summed over events, and the
     /// events whose interval has entries with and without one (for tests).
     var entriesWithoutLearningSignal = 0, eventsPartlyWithoutLearningSignal = 0
@@ -971,7 +972,21 @@ public final class EpropProjection: Projection, WorkCounting {
         // The common case whole in the AVX-512 module: kernel, gradient descent and
         // transmission in registers, ē and ē_reg written back once (no copy of the state
         // through memory, no 4-lane optimizer calls).
-        if tiny == 0 && finalCall && gradientOut == nil && optimizer.kind == .gradientDescent {
+        // Near-subnormal lanes that the interval cannot change (frozen onto a quiet target,
+        // `frozenQuietLane`; not with a decay, which changes them) are kept as they are.
+        @inline(__always)
+        func frozen(_ lanes: Int, from start: Int) -> Bool {
+            guard event.decay == 0 else { return false }
+            for lane in 0..<8 where lanes >> lane & 1 != 0 {
+                let syn = start + lane
+                guard Self.frozenQuietLane(ring: history.ring(Int(tgt[syn])), begin: event.begin, n: event.n,
+                                           mask: history.mask, kappa: k, kappaReg: kr, eBar: eBar[syn],
+                                           eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0) else { return false }
+            }
+            return true
+        }
+        if finalCall && gradientOut == nil && optimizer.kind == .gradientDescent
+            && (tiny == 0 || (frozen(tiny & 0xFF, from: first) && frozen(tiny >> 8, from: first + 8))) {
             let f = unsafeBitCast(fields, to: Fields<Double>.self), c = optimizer
             let updates = plan.iterations[event.calls] > 0
             let descent = WideDescent(weights: f.weights + first, batchSum: f.batchSum.map { $0 + first },
@@ -979,15 +994,18 @@ public final class EpropProjection: Projection, WorkCounting {
                                       rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
             let input = self.input
             // The row's last four synapses join in where their targets are consecutive and
-            // no trace of theirs is near subnormal.
-            var targetC = -1
+            // none of their traces is near subnormal but frozen.
+            var targetC = -1, keep = tiny
             if withTail && consecutiveTargets(from: first + 16, count: 4) {
                 targetC = Int(tgt[first + 16])
                 if history.quiet && quietTargets(stepMajor.quietFlags + targetC, lanes: 4) {
                     var eb = UnsafeRawPointer(eBar + first + 16).loadUnaligned(as: SIMD4<Double>.self)
                     var ebr = UnsafeRawPointer(eBarReg + first + 16).loadUnaligned(as: SIMD4<Double>.self)
                     var unusedTail = SIMD4<Double>()
-                    if zeroNearSubnormalLanes(valid: 4, adaptive: false, &eb, &ebr, &unusedTail) != 0 { targetC = -1 }
+                    let tinyTail = zeroNearSubnormalLanes(valid: 4, adaptive: false, &eb, &ebr, &unusedTail)
+                    if tinyTail != 0 {
+                        if frozen(tinyTail, from: first + 16) { keep |= tinyTail << 16 } else { targetC = -1 }
+                    }
                 }
             }
             let withC = targetC >= 0
@@ -998,11 +1016,14 @@ public final class EpropProjection: Projection, WorkCounting {
                                                 gradientIn: gradientIn.map { UnsafePointer($0 + first) },
                                                 descent: descent, inputA: transmit ? input + targetA : nil,
                                                 inputB: transmit ? input + targetB : nil,
-                                                inputC: transmit && withC ? input + targetC : nil) {
+                                                inputC: transmit && withC ? input + targetC : nil,
+                                                keep: UInt32(keep)) {
+                if keep != 0 { frozenLaneIntervals.wrappingAdd(keep.nonzeroBitCount, ordering: .relaxed) }
                 #if DEBUG
                 widePairs.add(1, ordering: .relaxed)
                 descendingPairs.add(1, ordering: .relaxed)
                 if withC { pairsWithTails.add(1, ordering: .relaxed) }
+                if keep != 0 { pairsWithFrozenLanes.add(1, ordering: .relaxed) }
                 #endif
                 return withC ? 20 : 16
             }

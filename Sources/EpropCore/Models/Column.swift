@@ -7,6 +7,12 @@ struct Column {
     @inline(__always) subscript(_ j: Int) -> Double { base[j &* stride] }
 
     var isUniform: Bool { stride == 0 }
+
+    /// Neurons j ..< j + 4: one vector load, or the common value (a column's stride is 0
+    /// or 1), instead of four strided loads.
+    @inline(__always) func four(_ j: Int) -> SIMD4<Double> {
+        stride == 0 ? SIMD4(repeating: base.pointee) : UnsafeRawPointer(base + j).loadUnaligned(as: SIMD4<Double>.self)
+    }
 }
 
 /// Owns the storage of a population's columns; rebuilt whenever constants are derived.

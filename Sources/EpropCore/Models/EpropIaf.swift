@@ -82,7 +82,7 @@ extension RecurrentPopulation {
         let alpha = self.alpha, pI = self.pI, vTh = self.vTh, vMin = self.vMin
         let height = sgHeight, width = sgWidth
         @inline(__always)
-        func four(_ c: Column, _ j: Int) -> SIMD4<Double> { SIMD4(c[j], c[j &+ 1], c[j &+ 2], c[j &+ 3]) }
+        func four(_ c: Column, _ j: Int) -> SIMD4<Double> { c.four(j) }
         @inline(__always)
         func four(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> SIMD4<Double> {
             UnsafeRawPointer(p + j).loadUnaligned(as: SIMD4<Double>.self)
@@ -118,7 +118,7 @@ extension RecurrentPopulation {
         let current = self.current, withCurrent = receivesCurrent
         let history = self.history, size = self.size
         @inline(__always)
-        func four(_ c: Column, _ j: Int) -> D { D(c[j], c[j &+ 1], c[j &+ 2], c[j &+ 3]) }
+        func four(_ c: Column, _ j: Int) -> D { c.four(j) }
         @inline(__always)
         func four(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> D { UnsafeRawPointer(p + j).loadUnaligned(as: D.self) }
         @inline(__always)

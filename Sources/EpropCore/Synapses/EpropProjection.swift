@@ -1128,6 +1128,53 @@ public final class EpropProjection: Projection, WorkCounting {
                              || quietTargets(stepMajor.quietFlags + targetB, lanes: 8)) { return false }
         let interval = wideInterval(event, history, stepMajor, k, kr, kd, krd)
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        if finalCall && gradientOut == nil && optimizer.kind == .gradientDescent {
+            // The 15 synapses' ē, ē_reg, g, w and G gathered into 16 lanes (the spare one 0),
+            // the kernel and the descent in the AVX-512 module, the results scattered back and
+            // transmitted in row order.
+            let f = unsafeBitCast(fields, to: Fields<Double>.self), c = optimizer
+            let updates = plan.iterations[event.calls] > 0
+            let done = withUnsafeTemporaryAllocation(of: Double.self, capacity: 80) { buffer -> Bool in
+                let state = buffer.baseAddress!
+                for lane in 0..<16 {
+                    guard lane != spare else {
+                        for field in 0..<5 { state[16 * field + lane] = 0 }
+                        continue
+                    }
+                    let syn = first + (lane < spare ? lane : lane - 1)
+                    state[lane] = eBar[syn]
+                    state[16 + lane] = eBarReg[syn]
+                    state[32 + lane] = gradientIn.map { $0[syn] } ?? 0
+                    state[48 + lane] = f.weights[syn]
+                    state[64 + lane] = f.batchSum.map { $0[syn] } ?? 0
+                }
+                let descent = WideDescent(weights: state + 48, batchSum: f.batchSum == nil ? nil : state + 64,
+                                          updates: updates, batch: Double(c.batchSize),
+                                          rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
+                guard integrateEightLanePairDescending(interval, historyA: stepMajor.base + targetA,
+                                                       historyB: stepMajor.base + targetB, eBar: state,
+                                                       eBarReg: state + 16, gradientIn: state + 32, descent: descent,
+                                                       inputA: nil, inputB: nil) else { return false }
+                let input = self.input
+                for lane in 0..<16 where lane != spare {
+                    let syn = first + (lane < spare ? lane : lane - 1)
+                    eBar[syn] = state[lane]
+                    eBarReg[syn] = state[16 + lane]
+                    f.weights[syn] = state[48 + lane]
+                    if let batchSum = f.batchSum { batchSum[syn] = state[64 + lane] }
+                    if transmit { input[Int(tgt[syn])] += state[48 + lane] }
+                }
+                return true
+            }
+            if done {
+                #if DEBUG
+                widePairs.add(1, ordering: .relaxed)
+                gapPairs.add(1, ordering: .relaxed)
+                descendingPairs.add(1, ordering: .relaxed)
+                #endif
+                return true
+            }
+        }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { buffer in
             // ē, ē_reg and g of the 16 lanes (the spare one from 0), then the 15 g in row order.
             let state = buffer.baseAddress!, g = state + 48

@@ -97,7 +97,8 @@ public struct WideDescent {
         return weight
     }
 
-    /// The same for four lanes.
+    /// The same for four lanes. (Spelled out twice: written generically over the SIMD type,
+    /// even `@_transparent`, the clipping went lane by lane through the stack.)
     @inline(__always)
     func update(_ g: SIMD4<Double>, at offset: Int) -> SIMD4<Double> {
         typealias X = SIMD4<Double>

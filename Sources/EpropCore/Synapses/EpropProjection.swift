@@ -1017,11 +1017,8 @@ public final class EpropProjection: Projection, WorkCounting {
         }
         if finalCall && gradientOut == nil && optimizer.kind == .gradientDescent
             && (tiny == 0 || (frozen(tiny & 0xFF, from: first) && frozen(tiny >> 8, from: first + 8))) {
-            let f = unsafeBitCast(fields, to: Fields<Double>.self), c = optimizer
-            let updates = plan.iterations[event.calls] > 0
-            let descent = WideDescent(weights: f.weights + first, batchSum: f.batchSum.map { $0 + first },
-                                      updates: updates, batch: Double(c.batchSize),
-                                      rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
+            let f = unsafeBitCast(fields, to: Fields<Double>.self)
+            let descent = wideDescent(event, weights: f.weights + first, batchSum: f.batchSum.map { $0 + first })
             let input = self.input
             // The row's last four synapses join in where their targets are consecutive and
             // none of their traces is near subnormal but frozen.
@@ -1118,6 +1115,16 @@ public final class EpropProjection: Projection, WorkCounting {
         return 16
     }
 
+    /// The event's planned gradient-descent call as the AVX-512 module makes it, on the 16
+    /// weights (and batch sums) at `weights` (`batchSum`).
+    @inline(__always)
+    private func wideDescent(_ event: PlannedEvent, weights: UnsafeMutablePointer<Double>,
+                             batchSum: UnsafeMutablePointer<Double>?) -> WideDescent {
+        let c = optimizer, updates = plan.iterations[event.calls] > 0
+        return WideDescent(weights: weights, batchSum: batchSum, updates: updates, batch: Double(c.batchSize),
+                           rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
+    }
+
     /// The event's interval as the AVX-512 kernel reads it (learning-signal span clipped to n).
     @inline(__always)
     private func wideInterval(_ event: PlannedEvent, _ history: KernelTargets, _ stepMajor: StepMajorView,
@@ -1131,8 +1138,10 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// Synapses first ..< first + 15 whose targets are 16 consecutive neurons but one (the
     /// source itself in a dense recurrent row without autapses) through the AVX-512 kernel,
-    /// with a spare lane for the missing target that is computed and dropped; then `finish`
-    /// in row order. False, with nothing changed, for other targets, and where the simple
+    /// with a spare lane for the missing target that is computed and dropped; with gradient
+    /// descent after an accumulated interval the descent runs in that module too (the lanes
+    /// gathered into 16 and scattered back), else `finish` follows in row order. False, with
+    /// nothing changed, for other targets, and where the simple
     /// path cannot hold: a quiet target in the window (near-subnormal traces) or entries
     /// without a learning signal (overflowed ē to redo). Each lane does the operations of
     /// `accumulate` in the same order: the same bits.
@@ -1162,8 +1171,7 @@ public final class EpropProjection: Projection, WorkCounting {
             // The 15 synapses' ē, ē_reg, g, w and G gathered into 16 lanes (the spare one 0),
             // the kernel and the descent in the AVX-512 module, the results scattered back and
             // transmitted in row order.
-            let f = unsafeBitCast(fields, to: Fields<Double>.self), c = optimizer
-            let updates = plan.iterations[event.calls] > 0
+            let f = unsafeBitCast(fields, to: Fields<Double>.self)
             let done = withUnsafeTemporaryAllocation(of: Double.self, capacity: 80) { buffer -> Bool in
                 let state = buffer.baseAddress!
                 for lane in 0..<16 {
@@ -1178,9 +1186,7 @@ public final class EpropProjection: Projection, WorkCounting {
                     state[48 + lane] = f.weights[syn]
                     state[64 + lane] = f.batchSum.map { $0[syn] } ?? 0
                 }
-                let descent = WideDescent(weights: state + 48, batchSum: f.batchSum == nil ? nil : state + 64,
-                                          updates: updates, batch: Double(c.batchSize),
-                                          rate: updates ? plan.rates[event.rates] : 0, wMin: c.wMin, wMax: c.wMax)
+                let descent = wideDescent(event, weights: state + 48, batchSum: f.batchSum == nil ? nil : state + 64)
                 guard integrateEightLanePairDescending(interval, historyA: stepMajor.base + targetA,
                                                        historyB: stepMajor.base + targetB, eBar: state,
                                                        eBarReg: state + 16, gradientIn: state + 32, descent: descent,

@@ -141,3 +141,34 @@ func packedUpdateMatchesNeuronByNeuron(threads: Int) throws {
     #expect(packed.spikes == single.spikes)
     #expect(packed.weights == single.weights)
 }
+
+/// A neuron that spiked once and then stays silent: its rate estimate f_av decays into the
+/// subnormal range and stops at a fixed point of κ_reg⊗, which the update keeps without
+/// the multiplication (`rateFixedPoints`). f_av and the reg entries of the history follow
+/// f ← κ_reg·f bit for bit all the way down, in the packed and the neuron-by-neuron update.
+@Test(arguments: [true, false])
+func silentNeuronRateReachesSubnormalFixedPoint(packed: Bool) throws {
+    let net = try Network(resolution: 1)
+    let n = 6   // one group of four and two single neurons
+    let rec = try net.addPopulation(model: "eprop_iaf", size: n)
+    try net.setParameters(rec, [("C_m", 1), ("E_L", 0), ("I_e", 0), ("V_th", 1), ("t_ref", 0), ("kappa_reg", 0.9),
+                                ("c_reg", 0.5), ("f_target", 10)])
+    let population = net.populations[rec] as! RecurrentPopulation
+    population.packsUpdate = packed
+    // Neurons 1 and 5 start above threshold: one spike each in step 0, then silence.
+    let start: [Double] = [0, 2, 0, 0, 0, 2]
+    try start.withUnsafeBufferPointer { values throws(EpropError) in try population.setState("V_m", values) }
+    let steps = 8000
+    try net.simulate(Double(steps))
+    #expect(population.rateFixedPoints == subnormalFixedPointLimit(0.9) && population.rateFixedPoints >= 4)
+    var expected = 1 - 0.9   // (1 − κ_reg)/dt after the spike of step 0
+    for _ in 1..<steps { expected = 0.9 * expected }
+    for j in [1, 5] {
+        #expect(population.fAv[j].bitPattern == expected.bitPattern, "neuron \(j)")
+        #expect(population.fAv[j].bitPattern >= 1 && population.fAv[j].bitPattern <= population.rateFixedPoints,
+                "f_av at a fixed point (\(population.fAv[j].bitPattern))")
+        let entry = population.history.entry(j, steps - 1)
+        #expect(entry[2].bitPattern == (0.5 * (expected - 10.0 / 1000)).bitPattern)
+    }
+    #expect(population.fAv[0] == 0 && population.fAv[2] == 0)
+}

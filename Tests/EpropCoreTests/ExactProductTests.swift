@@ -40,3 +40,24 @@ import Testing
     #expect(exactProduct(0x1p-1074, 0.75) == 0x1p-1074)
     #expect(exactProduct(Double.infinity, 2) == .infinity && exactProduct(.nan, 0x1p-1074).isNaN)
 }
+
+/// `subnormalFixedPointLimit`: the largest m with every m′·2^−1074 (m′ ≤ m) a fixed point of
+/// x ↦ κ⊗x, as a scan with the hardware product finds it; 0 where there is none.
+@Test(arguments: [0.5000001, 0.6, 0.75, 0.9, 0.95, 0.97, 0.99, 0.999, 0.99995])
+func subnormalFixedPointLimitMatchesScan(kappa: Double) {
+    var m: UInt64 = 0
+    while kappa * Double(bitPattern: m + 1) == Double(bitPattern: m + 1) { m += 1 }
+    #expect(subnormalFixedPointLimit(kappa) == m, "κ = \(kappa)")
+    #expect(m >= 1)
+}
+
+@Test func subnormalFixedPointLimitEdges() {
+    for kappa in [0.5, 0.3, 0, -0.9, 1, 1.5, .nan, .infinity] {
+        #expect(subnormalFixedPointLimit(kappa) == 0, "κ = \(kappa)")
+    }
+    // κ within 2^−40 of 1 (beyond the estimate's accuracy): found by bisection.
+    let kappa = 1 - 0x1p-45
+    let m = subnormalFixedPointLimit(kappa)
+    let x = Double(bitPattern: m), next = Double(bitPattern: m + 1)
+    #expect(m > 1 << 40 && kappa * x == x && kappa * next != next)
+}

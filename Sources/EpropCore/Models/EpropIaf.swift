@@ -114,6 +114,7 @@ extension RecurrentPopulation {
         let quietSteps = self.quietSteps
         let vTh = self.vTh, iE = self.iE, nRef = self.refractorySteps
         let kappaReg = self.kappaReg, rateIncrement = self.rateIncrement, cReg = self.cReg
+        let fixedRates = rateFixedPoints
         let fTarget = self.fTargetPerStep
         let current = self.current, withCurrent = receivesCurrent
         let history = self.history, size = self.size
@@ -148,7 +149,14 @@ extension RecurrentPopulation {
             if anyEvent {
                 for lane in 0..<4 { emitEvent(j &+ lane, t, spiked: spiked[lane], events: list) }
             }
-            let rate = four(kappaReg, j) * four(fAv, j) + four(rateIncrement, j).replacing(with: 0, where: .!spiked)
+            // f_av at its subnormal fixed point (`rateFixedPoints`) stays, and leaves the
+            // multiplication as 0: no microcode assist for the whole vector.
+            let rateBefore = four(fAv, j)
+            let settled = .!spiked .& (unsafeBitCast(rateBefore, to: SIMD4<UInt64>.self) &- 1
+                                        .< SIMD4(repeating: fixedRates))
+            let rate = (four(kappaReg, j) * rateBefore.replacing(with: 0, where: settled)
+                        + four(rateIncrement, j).replacing(with: 0, where: .!spiked))
+                .replacing(with: rateBefore, where: settled)
             store(fAv, j, rate)
             let reg = four(cReg, j) * (rate - four(fTarget, j))
             for lane in 0..<4 {

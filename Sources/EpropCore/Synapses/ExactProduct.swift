@@ -73,3 +73,33 @@ func integerProduct(_ a: Double, _ b: Double) -> Double {
     if expField >= 0x7FF { return Double(bitPattern: sign | 0x7FF0_0000_0000_0000) }
     return Double(bitPattern: sign | (UInt64(expField) << 52) | (mantissa & 0xF_FFFF_FFFF_FFFF))
 }
+
+/// The largest m such that every positive subnormal x = m′·2^−1074 with m′ ≤ m is a fixed
+/// point of x ↦ κ⊗x (0 if none: κ ≤ 1/2, κ ≥ 1, or not finite). For 1/2 < κ < 1,
+/// κ⊗(m·2^−1074) = round(κ·m)·2^−1074, which equals m·2^−1074 while m·(1 − κ) < 1/2: a
+/// quantity that decays by κ each step and reaches this range stays there for good, and a
+/// bit-pattern comparison then replaces the multiplication (and its microcode assist).
+func subnormalFixedPointLimit(_ kappa: Double) -> UInt64 {
+    guard kappa > 0.5, kappa < 1 else { return 0 }
+    @inline(__always) func fixed(_ m: UInt64) -> Bool {
+        let x = Double(bitPattern: m)
+        return exactProduct(kappa, x) == x
+    }
+    // 1 − κ is exact (Sterbenz); the estimate is within one of the boundary below 2^40.
+    let estimate = (0.5 / (1 - kappa)).rounded(.down)
+    let largest: UInt64 = (1 << 52) - 1
+    if estimate >= Double(largest) { return largest }
+    var m = UInt64(max(1, estimate - 8))
+    if estimate >= 0x1p40 || !fixed(m) {
+        // Far outside the estimate's accuracy (κ within 2^−40 of 1) or an unexpected miss:
+        // the first non-fixed m by bisection over the (downward closed) fixed points.
+        var lo: UInt64 = 0, hi = largest + 1   // fixed(lo) (or lo = 0), first non-fixed ≤ hi
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2
+            if fixed(mid) { lo = mid } else { hi = mid }
+        }
+        return lo
+    }
+    while m < largest && fixed(m + 1) { m += 1 }
+    return m
+}

@@ -39,6 +39,13 @@ public final class EpropProjection: Projection, WorkCounting {
         case readout(ReadoutPopulation)
     }
 
+    /// `target` without ownership (the projection holds it strongly): what the kernel's
+    /// per-call views read through, so that building them retains and releases nothing.
+    enum UnretainedTarget {
+        case recurrent(Unmanaged<RecurrentPopulation>)
+        case readout(Unmanaged<ReadoutPopulation>)
+    }
+
     /// What an event needs in common for every synapse of its source, planned once
     /// (sequentially) before the synapses are integrated (in parallel, by target range).
     struct PlannedEvent {
@@ -65,6 +72,7 @@ public final class EpropProjection: Projection, WorkCounting {
     public var synapseModel: String { "eprop_synapse" }
     public let connectivity: Connectivity
     let target: Target
+    let unretainedTarget: UnretainedTarget
     let optimizer: OptimizerConfig
     let input: UnsafeMutablePointer<Double>
     public let targetCount: Int
@@ -134,6 +142,10 @@ public final class EpropProjection: Projection, WorkCounting {
         self.precision = precision
         self.targetPopulation = targetPopulation
         self.target = target
+        switch target {
+        case .recurrent(let p): unretainedTarget = .recurrent(.passUnretained(p))
+        case .readout(let p): unretainedTarget = .readout(.passUnretained(p))
+        }
         self.connectivity = connectivity
         self.optimizer = optimizer
         self.input = input
@@ -555,7 +567,7 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(targets: Range<Int>, _ fields: Fields<S>) {
         let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
-        let kernelTargets = KernelTargets(target), stepMajor = StepMajorView(target)
+        let kernelTargets = KernelTargets(unretainedTarget), stepMajor = StepMajorView(unretainedTarget)
         let tgt = connectivity.target
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
@@ -635,7 +647,7 @@ public final class EpropProjection: Projection, WorkCounting {
         let firstEvent = shareStart[2 * part], firstSynapse = shareStart[2 * part + 1]
         let lastEvent = shareStart[2 * part + 2], endSynapse = shareStart[2 * part + 3]
         guard firstEvent < planned.count else { return }
-        let kernelTargets = KernelTargets(target), stepMajor = StepMajorView(target)
+        let kernelTargets = KernelTargets(unretainedTarget), stepMajor = StepMajorView(unretainedTarget)
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
                 for index in firstEvent...min(lastEvent, events.count - 1) {
@@ -1866,27 +1878,26 @@ struct KernelTargets {
     /// Some target has had ψ = 0 for long: traces onto it may be near subnormal.
     let quiet: Bool
 
-    init(_ target: EpropProjection.Target) {
-        let history: EpropHistory
+    init(_ target: EpropProjection.UnretainedTarget) {
         switch target {
-        case .recurrent(let p):
-            history = p.history
-            (alpha, kappa, kappaReg, beta, rho) = (p.alpha, p.kappa, p.kappaReg, p.beta, p.rho)
-            adaptive = p.model.isAdaptive
-            quiet = p.hasQuietNeurons
-        case .readout(let p):
-            history = p.history
-            alpha = p.alpha
-            (kappa, kappaReg, beta, rho) = (p.alpha, p.alpha, p.alpha, p.alpha)   // unused for readouts
+        case .recurrent(let population):
+            (alpha, kappa, kappaReg, beta, rho, adaptive, quiet, data, entryStride, mask, firstStep, endStep, ringBytes)
+                = population._withUnsafeGuaranteedRef { p in
+                    Unmanaged.passUnretained(p.history)._withUnsafeGuaranteedRef { h in
+                        (p.alpha, p.kappa, p.kappaReg, p.beta, p.rho, p.model.isAdaptive, p.hasQuietNeurons,
+                         h.data, h.capacity &* h.channels, h.mask, h.firstStep, h.endStep, h.bytes)
+                    }
+                }
+        case .readout(let population):
+            (alpha, data, entryStride, mask, firstStep, endStep, ringBytes) = population._withUnsafeGuaranteedRef { p in
+                Unmanaged.passUnretained(p.history)._withUnsafeGuaranteedRef { h in
+                    (p.alpha, h.data, h.capacity &* h.channels, h.mask, h.firstStep, h.endStep, h.bytes)
+                }
+            }
+            (kappa, kappaReg, beta, rho) = (alpha, alpha, alpha, alpha)   // unused for readouts
             adaptive = false
             quiet = false
         }
-        data = history.data
-        entryStride = history.capacity &* history.channels
-        mask = history.mask
-        firstStep = history.firstStep
-        endStep = history.endStep
-        ringBytes = history.bytes
     }
 
     /// Base of neuron j's ring.
@@ -1904,11 +1915,13 @@ struct StepMajorView {
     /// The population's per-neuron quiet flags (`RecurrentPopulation.quietFlags`).
     let quietFlags: UnsafeMutablePointer<UInt8>
 
-    init?(_ target: EpropProjection.Target) {
-        guard case .recurrent(let p) = target, let copy = p.history.stepMajor else { return nil }
-        base = copy
-        slotStride = p.history.stepMajorSlotStride
-        channelStride = p.history.neurons
-        quietFlags = p.quietFlags
+    init?(_ target: EpropProjection.UnretainedTarget) {
+        guard case .recurrent(let population) = target else { return nil }
+        guard let view = population._withUnsafeGuaranteedRef({ p in
+            Unmanaged.passUnretained(p.history)._withUnsafeGuaranteedRef { h in
+                h.stepMajor.map { ($0, h.stepMajorSlotStride, h.neurons, p.quietFlags) }
+            }
+        }) else { return nil }
+        (base, slotStride, channelStride, quietFlags) = view
     }
 }

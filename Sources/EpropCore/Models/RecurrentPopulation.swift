@@ -147,6 +147,9 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
     /// else 0) it is kept without the multiplication, whose microcode assist made the rate
     /// update of the sine-wave network's silent neurons ≈ 6 % of its time. The same bits.
     var rateFixedPoints: UInt64 = 0
+    /// Likewise for κ (uniform only, else 0): ē at or below this bit pattern is a fixed
+    /// point of κ⊗ (`EpropProjection.frozenQuietLane`).
+    var traceFixedPoints: UInt64 = 0
     var refractorySteps, flushSteps, refractoryInput, ignoreAndSpike, forcedSpikeInterval: Column
     /// ψ of each neuron (index into SurrogateGradient), per neuron or shared.
     var surrogate: Column
@@ -334,6 +337,7 @@ public final class RecurrentPopulation: NeuronPopulation, WorkCounting {
             pZ = store.constant(1)
         }
         rateFixedPoints = kappaReg.isUniform ? subnormalFixedPointLimit(kappaReg[0]) : 0
+        traceFixedPoints = kappa.isUniform ? subnormalFixedPointLimit(kappa[0]) : 0
         flushSteps = store.column(p, "flush_event_send_interval") { $0.isInfinite ? -1 : Double(clock.steps($0)) }
         if model.isAdaptive {
             beta = store.column(p, "adapt_beta")

@@ -335,8 +335,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// How often sources are checked for automatic flushes (steps).
     var automaticFlushPeriod: Int { max(1, min(automaticFlushAge / 4, 64)) }
 
-    /// Lane intervals `integrateNearSubnormal` skipped as frozen (for tests; atomic, since
-    /// the kernel's shares run on several threads).
+    /// Lane intervals skipped as frozen (for tests, counted in debug builds only; atomic,
+    /// since the kernel's shares run on several threads).
     let frozenLaneIntervals = Atomic<Int>(0)
     /// Target rings larger than this (bytes) are prefetched run by run (a variable only so
     /// that tests can reach that path with small networks).
@@ -1006,9 +1006,9 @@ public final class EpropProjection: Projection, WorkCounting {
         if history.quiet {
             for half in 0..<2 where quietTargets(stepMajor.quietFlags + (half == 0 ? targetA : targetB), lanes: 8) {
                 let at = first + 8 * half
-                var eb = UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self)
-                var ebr = UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self)
-                tiny |= zeroNearSubnormalLanes(valid: 8, adaptive: false, &eb, &ebr, &unused) << (8 * half)
+                tiny |= Self.nearSubnormalLanes(UnsafeRawPointer(eBar + at).loadUnaligned(as: SIMD8<Double>.self),
+                                                UnsafeRawPointer(eBarReg + at).loadUnaligned(as: SIMD8<Double>.self))
+                    << (8 * half)
             }
         }
         // The common case whole in the AVX-512 module: kernel, gradient descent and
@@ -1023,7 +1023,9 @@ public final class EpropProjection: Projection, WorkCounting {
                 let syn = start + lane
                 guard Self.frozenQuietLane(ring: history.ring(Int(tgt[syn])), begin: event.begin, n: event.n,
                                            mask: history.mask, kappa: k, kappaReg: kr, eBar: eBar[syn],
-                                           eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0) else { return false }
+                                           eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0,
+                                           kappaFixedPoints: history.kappaFixedPoints,
+                                           kappaRegFixedPoints: history.kappaRegFixedPoints) else { return false }
             }
             return true
         }
@@ -1057,8 +1059,8 @@ public final class EpropProjection: Projection, WorkCounting {
                                                 inputB: transmit ? input + targetB : nil,
                                                 inputC: transmit && withC ? input + targetC : nil,
                                                 keep: UInt32(keep)) {
-                if keep != 0 { frozenLaneIntervals.wrappingAdd(keep.nonzeroBitCount, ordering: .relaxed) }
                 #if DEBUG
+                if keep != 0 { frozenLaneIntervals.wrappingAdd(keep.nonzeroBitCount, ordering: .relaxed) }
                 widePairs.add(1, ordering: .relaxed)
                 descendingPairs.add(1, ordering: .relaxed)
                 if withC { pairsWithTails.add(1, ordering: .relaxed) }
@@ -1504,6 +1506,19 @@ public final class EpropProjection: Projection, WorkCounting {
         return g
     }
 
+    /// The lanes (bit `lane`) of eight whose ē or ē_reg is near subnormal, as
+    /// `zeroNearSubnormalLanes` finds them (without zeroing anything): one vector comparison.
+    @inline(__always)
+    static func nearSubnormalLanes(_ eb: SIMD8<Double>, _ ebr: SIMD8<Double>) -> Int {
+        let below = SIMD8<UInt64>(repeating: (0x1p-960 as Double).bitPattern &- 1)
+        let magnitude = SIMD8<UInt64>(repeating: ~(1 << 63))
+        let near = (unsafeBitCast(eb, to: SIMD8<UInt64>.self) & magnitude) &- 1 .< below
+            .| (unsafeBitCast(ebr, to: SIMD8<UInt64>.self) & magnitude) &- 1 .< below
+        var lanes = 0
+        for lane in 0..<8 where near[lane] { lanes |= 1 << lane }
+        return lanes
+    }
+
     /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal (nonzero
     /// and below 2^−960 in magnitude: within a few thousand decay steps of the subnormal
     /// range), set to 0 (spare lanes follow the last valid one). Out of line: only called
@@ -1562,8 +1577,12 @@ public final class EpropProjection: Projection, WorkCounting {
             var synapseOpt = optimizerState(syn, fields), rate = 0
             let frozen = !eachStep && !adaptive
                 && Self.frozenQuietLane(ring: ring, begin: begin, n: n, mask: mask, kappa: kappa,
-                                        kappaReg: kappaReg, eBar: e1, eBarReg: e2, g: gl)
+                                        kappaReg: kappaReg, eBar: e1, eBarReg: e2, g: gl,
+                                        kappaFixedPoints: history.kappaFixedPoints,
+                                        kappaRegFixedPoints: history.kappaRegFixedPoints)
+            #if DEBUG
             if frozen { frozenLaneIntervals.wrappingAdd(1, ordering: .relaxed) }
+            #endif
             for i in 0..<(frozen ? 0 : n) {
                 let h = ring + ((begin + i) & mask) &* 3
                 let e: Double
@@ -1611,18 +1630,37 @@ public final class EpropProjection: Projection, WorkCounting {
     ///   half a unit), which is below a quarter of g's last place (so g + Δg = g even next
     ///   to a power of two), or rounds every product to ±0 (|L|max·m ≤ 1/4 and likewise for
     ///   reg: then g + (±0) = g, g never being −0).
+    ///
+    /// Below `kappaFixedPoints` (`kappaRegFixedPoints`) ē (ē_reg) is known to be a fixed point
+    /// without the product; 0 checks with it.
     static func frozenQuietLane(ring: UnsafeMutablePointer<Double>, begin: Int, n: Int, mask: Int, kappa: Double,
-                                kappaReg: Double, eBar: Double, eBarReg: Double, g: Double) -> Bool {
+                                kappaReg: Double, eBar: Double, eBarReg: Double, g: Double,
+                                kappaFixedPoints: UInt64 = 0, kappaRegFixedPoints: UInt64 = 0) -> Bool {
         guard eBar >= 0, eBar < 0x1p-1022, eBarReg >= 0, eBarReg < 0x1p-1022,
-              exactProduct(kappa, eBar) == eBar, exactProduct(kappaReg, eBarReg) == eBarReg else { return false }
-        var maxL = 0.0, maxReg = 0.0
+              eBar.bitPattern <= kappaFixedPoints || exactProduct(kappa, eBar) == eBar,
+              eBarReg.bitPattern <= kappaRegFixedPoints || exactProduct(kappaReg, eBarReg) == eBarReg
+        else { return false }
+        // One pass without branches over the magnitudes' bit patterns, which order like the
+        // magnitudes, with NaN and ∞ above every finite value: ψ must be ±0 at every entry,
+        // and L and reg finite (NaN and ∞ change g).
+        let magnitude: UInt64 = ~(1 << 63)
+        var psiBits: UInt64 = 0, lBits: UInt64 = 0, regBits: UInt64 = 0
         for i in 0..<n {
-            let h = ring + ((begin + i) & mask) &* 3
-            let l = h[1].magnitude, r = h[2].magnitude
-            guard h[0] == 0, l.isFinite, r.isFinite else { return false }   // NaN, ∞ change g
-            maxL = max(maxL, l)
-            maxReg = max(maxReg, r)
+            let h = ring + ((begin &+ i) & mask) &* 3
+            psiBits |= h[0].bitPattern & magnitude
+            lBits = max(lBits, h[1].bitPattern & magnitude)
+            regBits = max(regBits, h[2].bitPattern & magnitude)
         }
+        let infinity = Double.infinity.bitPattern
+        guard psiBits == 0, lBits < infinity, regBits < infinity else { return false }
+        let maxL = Double(bitPattern: lBits), maxReg = Double(bitPattern: regBits)
+        return frozenBound(maxL: maxL, maxReg: maxReg, eBar: eBar, eBarReg: eBarReg, g: g)
+    }
+
+    /// The last test of `frozenQuietLane`: whether no product L⊗ē, reg⊗ē_reg (|L| ≤ maxL,
+    /// |reg| ≤ maxReg; +∞ or NaN bounds fail) can change g. ē, ē_reg: non-negative, below 2^−1022.
+    @inline(__always)
+    static func frozenBound(maxL: Double, maxReg: Double, eBar: Double, eBarReg: Double, g: Double) -> Bool {
         // ē, ē_reg < 2^−1022 are multiples of 2^−1074: m = ē·2^1074 exactly (as integers).
         let m = Double(eBar.bitPattern), mReg = Double(eBarReg.bitPattern)
         let lProducts = maxL * m, regProducts = maxReg * mReg   // normal numbers, relative error < 2^−52
@@ -1877,6 +1915,9 @@ struct KernelTargets {
     let adaptive: Bool
     /// Some target has had ψ = 0 for long: traces onto it may be near subnormal.
     let quiet: Bool
+    /// The fixed points of κ⊗ and κ_reg⊗ in the subnormal range (`RecurrentPopulation.
+    /// traceFixedPoints`, `rateFixedPoints`; 0 for readouts).
+    let kappaFixedPoints: UInt64, kappaRegFixedPoints: UInt64
 
     init(_ target: EpropProjection.UnretainedTarget) {
         switch target {
@@ -1888,6 +1929,9 @@ struct KernelTargets {
                          h.data, h.capacity &* h.channels, h.mask, h.firstStep, h.endStep, h.bytes)
                     }
                 }
+            (kappaFixedPoints, kappaRegFixedPoints) = population._withUnsafeGuaranteedRef { p in
+                (p.traceFixedPoints, p.rateFixedPoints)
+            }
         case .readout(let population):
             (alpha, data, entryStride, mask, firstStep, endStep, ringBytes) = population._withUnsafeGuaranteedRef { p in
                 Unmanaged.passUnretained(p.history)._withUnsafeGuaranteedRef { h in
@@ -1897,6 +1941,7 @@ struct KernelTargets {
             (kappa, kappaReg, beta, rho) = (alpha, alpha, alpha, alpha)   // unused for readouts
             adaptive = false
             quiet = false
+            (kappaFixedPoints, kappaRegFixedPoints) = (0, 0)
         }
     }
 

@@ -318,6 +318,11 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
             #expect(tails > 0, "\(label): \(tails) pairs with the row's last four synapses")
         }
     }
+    if wide && optimizerType == "gradient_descent" && !eachStep && precision == .double && !gaps
+        && (targets % 16 == 0 || targets % 16 == 4) {
+        let rows = projection.runRows.load(ordering: .relaxed)
+        #expect(rows > 0, "\(label): \(rows) rows through the AVX-512 module in one call")
+    }
     if wide && expectFrozen && flagQuiet && !gaps {
         let kept = projection.pairsWithFrozenLanes.load(ordering: .relaxed)
         #expect(kept > 0, "\(label): \(kept) pairs that kept frozen lanes in the AVX-512 module")

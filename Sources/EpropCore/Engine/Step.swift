@@ -127,16 +127,24 @@ extension Network {
 /// each step costs no reference counting (iterating the populations did: ≈ 0.7 % of a
 /// sine-wave step).
 struct LearningSignalMarker {
-    unowned(unsafe) let history: EpropHistory
+    let history: Unmanaged<EpropHistory>
     let lag: Int
     /// Each feedback projection's readout errors and their count.
     let errors: [(UnsafeMutablePointer<Double>, Int)]
 
+    init(history: EpropHistory, lag: Int, errors: [(UnsafeMutablePointer<Double>, Int)]) {
+        self.history = .passUnretained(history)
+        self.lag = lag
+        self.errors = errors
+    }
+
     /// Marks entry t − lag when no readout error is nonzero.
     func mark(step t: Int) {
-        let entry = t - lag
-        guard history.contains(entry) else { return }
-        for (error, count) in errors where anyNonzero(error, count: count) { return }
-        history.markWithoutLearningSignal(entry)
+        history._withUnsafeGuaranteedRef { history in
+            let entry = t - lag
+            guard history.contains(entry) else { return }
+            for (error, count) in errors where anyNonzero(error, count: count) { return }
+            history.markWithoutLearningSignal(entry)
+        }
     }
 }

@@ -51,6 +51,8 @@ public final class EpropProjection: Projection, WorkCounting {
     struct PlannedEvent {
         var source: Int
         var flush: Bool
+        /// The source's row targets consecutive neurons (`rowIsRun`).
+        var rowIsRun = false
         /// False for a source's first event, which computes nothing (spec §8.2).
         var integrates = false
         var begin = 0, n = 0, decay = 0
@@ -107,6 +109,9 @@ public final class EpropProjection: Projection, WorkCounting {
     // about twenty of these per event, and as arrays stored on the class each write paid a
     // uniqueness and an exclusivity check.
     let tPrev: UnsafeMutablePointer<Int>
+    /// Per source, whether its row's targets are consecutive neurons (an input row of a
+    /// dense projection): the row can go through the AVX-512 module in one call.
+    let rowIsRun: UnsafeMutablePointer<Bool>
     /// Stamp of the source's previous event other than an automatic flush (what NEST sees).
     let visiblePrevious: UnsafeMutablePointer<Int>
     let prevWasFlush: UnsafeMutablePointer<Bool>
@@ -117,7 +122,7 @@ public final class EpropProjection: Projection, WorkCounting {
     let sourceOptimizer: UnsafeMutablePointer<SourceOptimizerState>
 
     // The events of the current step, planned, and their sequences (reused every step).
-    var planned: [PlannedEvent] = []
+    var planned = RawList<PlannedEvent>()
     /// Eligibility steps of the planned events plus 4 per synapse event (`partition`'s measure).
     public private(set) var plannedWork = 0
     var zBarSequence: UnsafeMutablePointer<Double>
@@ -178,6 +183,13 @@ public final class EpropProjection: Projection, WorkCounting {
             return p
         }
         tPrev = column(0)
+        rowIsRun = column(false)
+        for source in 0..<sources {
+            let start = connectivity.rowStart[source], end = connectivity.rowStart[source + 1]
+            rowIsRun[source] = (start..<end).allSatisfy {
+                Int(connectivity.target[$0]) == Int(connectivity.target[start]) + ($0 - start)
+            }
+        }
         visiblePrevious = column(0)
         prevWasFlush = column(false)
         zBar = column(0.0)
@@ -193,6 +205,7 @@ public final class EpropProjection: Projection, WorkCounting {
         for c in [weights, eBar, eBarReg] { c.free() }
         for p in [tPrev, visiblePrevious, remaining, pendingDecay] { p.deallocate() }
         prevWasFlush.deallocate()
+        rowIsRun.deallocate()
         zBar.deallocate()
         zBuffer.deallocate()
         sourceOptimizer.deallocate()
@@ -204,6 +217,7 @@ public final class EpropProjection: Projection, WorkCounting {
         zBarSynapse?.free()
         zBarSequence.deallocate()
         zSequence.deallocate()
+        planned.deallocate()
         plan.free()
         connectivity.free()
     }
@@ -320,7 +334,8 @@ public final class EpropProjection: Projection, WorkCounting {
                 for _ in 0..<mult { planEvent(source: s, stamp: stamp, flush: false, tally: &tally) }
             }
         }
-        if !optimizer.eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp, tally: &tally) }
+        let eachStep = Unmanaged.passUnretained(optimizer)._withUnsafeGuaranteedRef { $0.eachStep }
+        if !eachStep && stamp % automaticFlushPeriod == 0 { planAutomaticFlushes(stamp: stamp, tally: &tally) }
         count(tally)
         plannedWork = tally.steps &+ 4 &* tally.integrated
     }
@@ -349,6 +364,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// those whose gradient descent and transmission ran in the kernel's module
     /// (`integrateEightLanePairDescending`), counted in debug builds only, for tests.
     let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0), descendingPairs = Atomic<Int>(0)
+    /// Rows that went through the module in one call (`runOfPairs`; debug builds only).
+    let runRows = Atomic<Int>(0)
     /// Of those, the pairs that took their row's last four synapses along, and those that
     /// kept frozen lanes as they were (counted likewise).
     let pairsWithTails = Atomic<Int>(0), pairsWithFrozenLanes = Atomic<Int>(0)
@@ -381,7 +398,7 @@ public final class EpropProjection: Projection, WorkCounting {
     private func startPlanning() {
         repeatedSource = false
         pending.recycle()   // blocks of the previous round's spikes were read by now
-        planned.removeAll(keepingCapacity: true)
+        planned.removeAll()
         sequenceCount = 0
         plan.reset()
     }
@@ -405,6 +422,7 @@ public final class EpropProjection: Projection, WorkCounting {
             visiblePrevious[s] = ts
         }
         var event = PlannedEvent(source: s, flush: flush)
+        event.rowIsRun = rowIsRun[s]
         if previous > 0 {
             let alpha: Double
             switch target {
@@ -494,23 +512,26 @@ public final class EpropProjection: Projection, WorkCounting {
 
     /// Adds the work of the events planned in a step to the network's counters.
     private func count(_ t: EventTally) {
-        let c = counters
-        c.add(.plasticEvents, t.plastic)
-        c.add(.automaticFlushEvents, t.automaticFlushes)
-        c.add(.synapticEvents, t.transmissions)
-        if recurrentTarget {
-            c.add(.eligibilitySteps, t.steps)
-            if epsilon != nil { c.add(.adaptiveEligibilitySteps, t.steps) }   // adaptive targets
-            c.add(.traceDecays, t.decays)
-        } else {
-            c.add(.readoutEligibilitySteps, t.steps)
+        let adam = Unmanaged.passUnretained(optimizer)._withUnsafeGuaranteedRef { $0.kind == .adam }
+        // Through unretained references: a retain and release per projection and step otherwise.
+        Unmanaged.passUnretained(counters)._withUnsafeGuaranteedRef { c in
+            c.add(.plasticEvents, t.plastic)
+            c.add(.automaticFlushEvents, t.automaticFlushes)
+            c.add(.synapticEvents, t.transmissions)
+            if recurrentTarget {
+                c.add(.eligibilitySteps, t.steps)
+                if epsilon != nil { c.add(.adaptiveEligibilitySteps, t.steps) }   // adaptive targets
+                c.add(.traceDecays, t.decays)
+            } else {
+                c.add(.readoutEligibilitySteps, t.steps)
+            }
+            c.add(.presynapticTraceSteps, t.traceSteps)
+            c.add(.optimizerCalls, t.calls)
+            c.add(.weightWrites, t.updates)
+            if adam { c.add(.adamSteps, t.iterations) } else { c.add(.gradientDescentSteps, t.updates) }
+            c.add(.synapseStateBytesTouched, t.firstSpikes &* (4 &+ precision.fieldBytes) &+ t.integrated &* eventStateBytes
+                  &+ t.gradientAccesses &* 8)
         }
-        c.add(.presynapticTraceSteps, t.traceSteps)
-        c.add(.optimizerCalls, t.calls)
-        c.add(.weightWrites, t.updates)
-        if optimizer.kind == .adam { c.add(.adamSteps, t.iterations) } else { c.add(.gradientDescentSteps, t.updates) }
-        c.add(.synapseStateBytesTouched, t.firstSpikes &* (4 &+ precision.fieldBytes) &+ t.integrated &* eventStateBytes
-              &+ t.gradientAccesses &* 8)
     }
 
     private func reserveSequence(_ n: Int) {
@@ -613,7 +634,8 @@ public final class EpropProjection: Projection, WorkCounting {
         let total = plannedWork   // Σ row · (n + 4) over the integrating events
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             var done = 0, part = 1
-            for (index, event) in planned.enumerated() where event.integrates && part < parts {
+            for index in 0..<planned.count where planned.base[index].integrates && part < parts {
+                let event = planned.base[index]
                 let start = rowStart[event.source], end = rowStart[event.source + 1], cost = event.n &+ 4
                 let work = (end - start) &* cost
                 while part < parts && done + work > total * part / parts {
@@ -937,6 +959,11 @@ public final class EpropProjection: Projection, WorkCounting {
             finish(upper - 8, lanes: g, from: 8 - tail, event, fields, finalCall: finalCall,
                    gradientOut: gradientOut, transmit: false)
         }
+        if usesWidePairs, S.self == Double.self, let stepMajor, event.rowIsRun, !overlapped, finalCall,
+           gradientOut == nil {
+            first = runOfPairs(event, first, upper, gradientIn, history, k, kr, kd, krd, fields, transmit: transmit,
+                               stepMajor: stepMajor)
+        }
         while first + 8 <= upper {
             if usesWidePairs, S.self == Double.self, let stepMajor, first + 16 <= upper {
                 let done = widePair(event, first, gradientIn, gradientOut, history, k, kr, kd, krd, fields,
@@ -987,7 +1014,7 @@ public final class EpropProjection: Projection, WorkCounting {
     /// `withTail` (the row's last 20 synapses), the last four join the kernel's loop where
     /// their targets are consecutive too and everything finishes in the kernel's module
     /// (gradient descent): returns 20 then, else 16.
-    @inline(__always)
+    @inline(never)
     private func widePair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
                                             _ gradientIn: UnsafeMutablePointer<Double>?,
                                             _ gradientOut: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
@@ -1018,16 +1045,7 @@ public final class EpropProjection: Projection, WorkCounting {
         // `frozenQuietLane`; not with a decay, which changes them) are kept as they are.
         @inline(__always)
         func frozen(_ lanes: Int, from start: Int) -> Bool {
-            guard event.decay == 0 else { return false }
-            for lane in 0..<8 where lanes >> lane & 1 != 0 {
-                let syn = start + lane
-                guard Self.frozenQuietLane(ring: history.ring(Int(tgt[syn])), begin: event.begin, n: event.n,
-                                           mask: history.mask, kappa: k, kappaReg: kr, eBar: eBar[syn],
-                                           eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0,
-                                           kappaFixedPoints: history.kappaFixedPoints,
-                                           kappaRegFixedPoints: history.kappaRegFixedPoints) else { return false }
-            }
-            return true
+            lanesFrozen(lanes, from: start, event, gradientIn, history, k, kr)
         }
         if finalCall && gradientOut == nil && optimizer.kind == .gradientDescent
             && (tiny == 0 || (frozen(tiny & 0xFF, from: first) && frozen(tiny >> 8, from: first + 8))) {
@@ -1127,6 +1145,94 @@ public final class EpropProjection: Projection, WorkCounting {
                    transmit: transmit)
         }
         return 16
+    }
+
+    /// Whether every lane set in `lanes` (bit i: synapse start + i, of 8) is frozen onto a
+    /// quiet target (`frozenQuietLane`; never with a decay, which changes the traces).
+    @inline(__always)
+    private func lanesFrozen(_ lanes: Int, from start: Int, _ event: PlannedEvent,
+                             _ gradientIn: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
+                             _ k: Double, _ kr: Double) -> Bool {
+        guard event.decay == 0 else { return false }
+        let tgt = connectivity.target
+        let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        for lane in 0..<8 where lanes >> lane & 1 != 0 {
+            let syn = start + lane
+            guard Self.frozenQuietLane(ring: history.ring(Int(tgt[syn])), begin: event.begin, n: event.n,
+                                       mask: history.mask, kappa: k, kappaReg: kr, eBar: eBar[syn],
+                                       eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0,
+                                       kappaFixedPoints: history.kappaFixedPoints,
+                                       kappaRegFixedPoints: history.kappaRegFixedPoints) else { return false }
+        }
+        return true
+    }
+
+    /// A row of consecutive targets (`rowIsRun`) of 16k or 16k + 4 synapses from `first`
+    /// through the AVX-512 module in one call (`integrateRunDescending`) where everything
+    /// finishes there, as in `widePair`'s common case: kernel, gradient descent and
+    /// transmission, near-subnormal lanes kept where frozen. Returns where the per-pair path
+    /// goes on: `first` where the row does not qualify (or a near-subnormal lane is not
+    /// frozen), else after the pairs done.
+    @inline(__always)
+    private func runOfPairs<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int, _ upper: Int,
+                                              _ gradientIn: UnsafeMutablePointer<Double>?, _ history: KernelTargets,
+                                              _ k: Double, _ kr: Double, _ kd: Double, _ krd: Double,
+                                              _ fields: Fields<S>, transmit: Bool, stepMajor: StepMajorView) -> Int {
+        let length = upper - first, pairs = length / 16
+        let tail = length % 16 == 4 && pairs > 0
+        guard pairs > 0, pairs <= 64, length % 16 == 0 || tail, optimizer.kind == .gradientDescent else { return first }
+        let target0 = Int(connectivity.target[first])
+        let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: pairs) { keepBuffer -> Int in
+            let keep = keepBuffer.baseAddress!
+            var kept = 0
+            for p in 0..<pairs {
+                var tiny = 0
+                if history.quiet {
+                    let at = first + 16 * p, flags = stepMajor.quietFlags + target0 + 16 * p
+                    for half in 0..<2 where quietTargets(flags + 8 * half, lanes: 8) {
+                        tiny |= Self.nearSubnormalLanes(
+                            UnsafeRawPointer(eBar + at + 8 * half).loadUnaligned(as: SIMD8<Double>.self),
+                            UnsafeRawPointer(eBarReg + at + 8 * half).loadUnaligned(as: SIMD8<Double>.self))
+                            << (8 * half)
+                    }
+                    if tail && p == pairs - 1 && quietTargets(flags + 16, lanes: 4) {
+                        var eb = UnsafeRawPointer(eBar + at + 16).loadUnaligned(as: SIMD4<Double>.self)
+                        var ebr = UnsafeRawPointer(eBarReg + at + 16).loadUnaligned(as: SIMD4<Double>.self)
+                        var unused = SIMD4<Double>()
+                        tiny |= zeroNearSubnormalLanes(valid: 4, adaptive: false, &eb, &ebr, &unused) << 16
+                    }
+                    if tiny != 0 {
+                        for part in 0..<3 where tiny >> (8 * part) & 0xFF != 0 {
+                            guard lanesFrozen(tiny >> (8 * part) & 0xFF, from: at + 8 * part, event, gradientIn,
+                                              history, k, kr) else { return first }
+                        }
+                        kept += 1
+                    }
+                }
+                keep[p] = UInt32(tiny)
+            }
+            let f = unsafeBitCast(fields, to: Fields<Double>.self)
+            let done = integrateRunDescending(wideInterval(event, history, stepMajor, k, kr, kd, krd),
+                                              history: stepMajor.base + target0, pairs: pairs, tail: tail,
+                                              eBar: eBar + first, eBarReg: eBarReg + first,
+                                              gradientIn: gradientIn.map { UnsafePointer($0 + first) },
+                                              descent: wideDescent(event, weights: f.weights + first,
+                                                                   batchSum: f.batchSum.map { $0 + first }),
+                                              input: transmit ? self.input + target0 : nil,
+                                              keep: kept > 0 ? UnsafePointer(keep) : nil)
+            #if DEBUG
+            runRows.add(1, ordering: .relaxed)
+            widePairs.add(done, ordering: .relaxed)
+            descendingPairs.add(done, ordering: .relaxed)
+            if tail && done == pairs { pairsWithTails.add(1, ordering: .relaxed) }
+            for p in 0..<done where keep[p] != 0 {
+                pairsWithFrozenLanes.add(1, ordering: .relaxed)
+                frozenLaneIntervals.wrappingAdd(keep[p].nonzeroBitCount, ordering: .relaxed)
+            }
+            #endif
+            return first + 16 * done + (tail && done == pairs ? 4 : 0)
+        }
     }
 
     /// The event's planned gradient-descent call as the AVX-512 module makes it, on the 16
@@ -1510,13 +1616,16 @@ public final class EpropProjection: Projection, WorkCounting {
     /// `zeroNearSubnormalLanes` finds them (without zeroing anything): one vector comparison.
     @inline(__always)
     static func nearSubnormalLanes(_ eb: SIMD8<Double>, _ ebr: SIMD8<Double>) -> Int {
-        let below = SIMD8<UInt64>(repeating: (0x1p-960 as Double).bitPattern &- 1)
+        // Integer arithmetic only (masks and their lanes went through memory): with x = |ē|'s
+        // bits < 2^63, 0 < x ≤ bits(2^−960) − 1 ⟺ the signs of −x and x − bits(2^−960) are set.
+        let limit = SIMD8<UInt64>(repeating: (0x1p-960 as Double).bitPattern)
         let magnitude = SIMD8<UInt64>(repeating: ~(1 << 63))
-        let near = (unsafeBitCast(eb, to: SIMD8<UInt64>.self) & magnitude) &- 1 .< below
-            .| (unsafeBitCast(ebr, to: SIMD8<UInt64>.self) & magnitude) &- 1 .< below
-        var lanes = 0
-        for lane in 0..<8 where near[lane] { lanes |= 1 << lane }
-        return lanes
+        @inline(__always) func near(_ v: SIMD8<Double>) -> SIMD8<UInt64> {
+            let x = unsafeBitCast(v, to: SIMD8<UInt64>.self) & magnitude
+            return ((SIMD8<UInt64>() &- x) & (x &- limit)) &>> 63
+        }
+        let shifts = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7)
+        return Int(((near(eb) | near(ebr)) &<< shifts).wrappedSum())
     }
 
     /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal (nonzero

@@ -146,6 +146,8 @@ final class LearningSignalProjection: Projection, WorkCounting {
     let weights: FixedWeights
     unowned let readouts: ReadoutPopulation
     unowned let recurrent: RecurrentPopulation
+    private let unretainedReadouts: Unmanaged<ReadoutPopulation>
+    private let unretainedRecurrent: Unmanaged<RecurrentPopulation>
     var counters = WorkCounters()
 
     init(source: Int, target: Int, connectivity: Connectivity, weights: [Double],
@@ -156,6 +158,8 @@ final class LearningSignalProjection: Projection, WorkCounting {
         self.connectivity = connectivity
         self.readouts = readouts
         self.recurrent = recurrent
+        unretainedReadouts = .passUnretained(readouts)
+        unretainedRecurrent = .passUnretained(recurrent)
         self.weights = FixedWeights(weights)
         let n = max(connectivity.count, 1)
         incomingWeight = .allocate(capacity: n)
@@ -200,10 +204,25 @@ final class LearningSignalProjection: Projection, WorkCounting {
     /// (part `part` of a parallel phase). The entry reached depends on the target family
     /// (t − 2; baseline t − 3, §10.5).
     func deliverLearningSignal(step t: Int, targets: Range<Int>, part: Int = 0) {
-        let entry = t - recurrent.model.learningSignalLag
-        let history = recurrent.history
+        // Through unretained references (the network owns both populations): every use of
+        // the unowned ones retained and released them, ≈ 8 times per step.
+        unretainedRecurrent._withUnsafeGuaranteedRef { recurrent in
+            unretainedReadouts._withUnsafeGuaranteedRef { readouts in
+                Unmanaged.passUnretained(recurrent.history)._withUnsafeGuaranteedRef { history in
+                    Unmanaged.passUnretained(counters)._withUnsafeGuaranteedRef { counters in
+                        deliver(step: t, targets: targets, part: part, lag: recurrent.model.learningSignalLag,
+                                error: readouts.error, readouts: readouts.size, history: history, counters: counters)
+                    }
+                }
+            }
+        }
+    }
+
+    private func deliver(step t: Int, targets: Range<Int>, part: Int, lag: Int, error: UnsafeMutablePointer<Double>,
+                         readouts: Int, history: EpropHistory, counters: WorkCounters) {
+        let entry = t - lag
         guard history.contains(entry), !targets.isEmpty else { return }
-        let error = readouts.error, b = incomingWeight, source = incomingSource
+        let b = incomingWeight, source = incomingSource
         // Neuron by neuron, adding each readout's B·e in readout order: the same sums in the
         // same order as NEST's readout-by-readout delivery, with one pass over the history.
         // B and the readout of each synapse are kept in that (neuron-major) order too, so
@@ -217,7 +236,7 @@ final class LearningSignalProjection: Projection, WorkCounting {
             counters.add(.synapseStateBytesTouched, writes * 16, part: part)
             // With every error ±0 (a closed learning window) each B·e is ±0 (B is finite),
             // and L, which starts at +0 and so is never −0, stays as it is: bit for bit.
-            guard hasError else { return }
+            guard anyNonzero(error, count: readouts) else { return }
             var from = targets.lowerBound
             if oneEach, let step = history.stepMajorBase(entry) {
                 // One feedback synapse per neuron (k = j): four neurons at a time, their L read

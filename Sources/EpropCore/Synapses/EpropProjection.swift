@@ -588,7 +588,9 @@ public final class EpropProjection: Projection, WorkCounting {
 
     private func integrate<S: SynapseScalar>(targets: Range<Int>, _ fields: Fields<S>) {
         let whole = targets.lowerBound == 0 && targets.upperBound == targetCount
-        let kernelTargets = KernelTargets(unretainedTarget), stepMajor = StepMajorView(unretainedTarget)
+        // (Called on one thread only: with threads, integrateSynapses runs the shares.)
+        let kernelTargets = KernelTargets(unretainedTarget, quietStretches: whole)
+        let stepMajor = StepMajorView(unretainedTarget)
         let tgt = connectivity.target
         connectivity.rowStart.withUnsafeBufferPointer { rowStart in
             planned.withUnsafeBufferPointer { events in
@@ -1158,11 +1160,13 @@ public final class EpropProjection: Projection, WorkCounting {
         let eBar = self.eBar.typed(Double.self), eBarReg = self.eBarReg.typed(Double.self)
         for lane in 0..<8 where lanes >> lane & 1 != 0 {
             let syn = start + lane
-            guard Self.frozenQuietLane(ring: history.ring(Int(tgt[syn])), begin: event.begin, n: event.n,
+            let target = Int(tgt[syn])
+            guard Self.frozenQuietLane(ring: history.ring(target), begin: event.begin, n: event.n,
                                        mask: history.mask, kappa: k, kappaReg: kr, eBar: eBar[syn],
                                        eBarReg: eBarReg[syn], g: gradientIn?[syn] ?? 0,
                                        kappaFixedPoints: history.kappaFixedPoints,
-                                       kappaRegFixedPoints: history.kappaRegFixedPoints) else { return false }
+                                       kappaRegFixedPoints: history.kappaRegFixedPoints,
+                                       stretch: history.quietStretches.map { $0 + target }) else { return false }
         }
         return true
     }
@@ -1688,7 +1692,8 @@ public final class EpropProjection: Projection, WorkCounting {
                 && Self.frozenQuietLane(ring: ring, begin: begin, n: n, mask: mask, kappa: kappa,
                                         kappaReg: kappaReg, eBar: e1, eBarReg: e2, g: gl,
                                         kappaFixedPoints: history.kappaFixedPoints,
-                                        kappaRegFixedPoints: history.kappaRegFixedPoints)
+                                        kappaRegFixedPoints: history.kappaRegFixedPoints,
+                                        stretch: history.quietStretches.map { $0 + Int(tgt[syn]) })
             #if DEBUG
             if frozen { frozenLaneIntervals.wrappingAdd(1, ordering: .relaxed) }
             #endif
@@ -1742,9 +1747,14 @@ public final class EpropProjection: Projection, WorkCounting {
     ///
     /// Below `kappaFixedPoints` (`kappaRegFixedPoints`) ē (ē_reg) is known to be a fixed point
     /// without the product; 0 checks with it.
+    ///
+    /// With `stretch` (the target's `QuietStretch`), entries it covers are not read again:
+    /// its bounds stand in for theirs (at least their maxima, so the test only gets stricter),
+    /// and the entries read extend it.
     static func frozenQuietLane(ring: UnsafeMutablePointer<Double>, begin: Int, n: Int, mask: Int, kappa: Double,
                                 kappaReg: Double, eBar: Double, eBarReg: Double, g: Double,
-                                kappaFixedPoints: UInt64 = 0, kappaRegFixedPoints: UInt64 = 0) -> Bool {
+                                kappaFixedPoints: UInt64 = 0, kappaRegFixedPoints: UInt64 = 0,
+                                stretch: UnsafeMutablePointer<QuietStretch>? = nil) -> Bool {
         guard eBar >= 0, eBar < 0x1p-1022, eBarReg >= 0, eBarReg < 0x1p-1022,
               eBar.bitPattern <= kappaFixedPoints || exactProduct(kappa, eBar) == eBar,
               eBarReg.bitPattern <= kappaRegFixedPoints || exactProduct(kappaReg, eBarReg) == eBarReg
@@ -1752,17 +1762,46 @@ public final class EpropProjection: Projection, WorkCounting {
         // One pass without branches over the magnitudes' bit patterns, which order like the
         // magnitudes, with NaN and ∞ above every finite value: ψ must be ±0 at every entry,
         // and L and reg finite (NaN and ∞ change g).
-        let magnitude: UInt64 = ~(1 << 63)
-        var psiBits: UInt64 = 0, lBits: UInt64 = 0, regBits: UInt64 = 0
-        for i in 0..<n {
-            let h = ring + ((begin &+ i) & mask) &* 3
-            psiBits |= h[0].bitPattern & magnitude
-            lBits = max(lBits, h[1].bitPattern & magnitude)
-            regBits = max(regBits, h[2].bitPattern & magnitude)
+        let magnitude: UInt64 = ~(1 << 63), infinity = Double.infinity.bitPattern
+        @inline(__always)
+        func read(_ from: Int, _ to: Int) -> (quiet: Bool, maxL: Double, maxReg: Double) {
+            var psiBits: UInt64 = 0, lBits: UInt64 = 0, regBits: UInt64 = 0
+            for t in from..<to {
+                let h = ring + (t & mask) &* 3
+                psiBits |= h[0].bitPattern & magnitude
+                lBits = max(lBits, h[1].bitPattern & magnitude)
+                regBits = max(regBits, h[2].bitPattern & magnitude)
+            }
+            return (psiBits == 0 && lBits < infinity && regBits < infinity,
+                    Double(bitPattern: lBits), Double(bitPattern: regBits))
         }
-        let infinity = Double.infinity.bitPattern
-        guard psiBits == 0, lBits < infinity, regBits < infinity else { return false }
-        let maxL = Double(bitPattern: lBits), maxReg = Double(bitPattern: regBits)
+        let end = begin + n
+        if let stretch {
+            let known = stretch.pointee
+            if known.from < known.to && known.from <= begin && begin <= known.to {
+                // The stretch covers the interval up to `known.to`: read only the rest.
+                let rest = read(min(max(known.to, begin), end), end)
+                guard rest.quiet else {
+                    stretch.pointee = QuietStretch()
+                    return false
+                }
+                let merged = QuietStretch(from: known.from, to: max(known.to, end), maxL: max(known.maxL, rest.maxL),
+                                          maxReg: max(known.maxReg, rest.maxReg))
+                stretch.pointee = merged
+                if frozenBound(maxL: merged.maxL, maxReg: merged.maxReg, eBar: eBar, eBarReg: eBarReg, g: g) {
+                    return true
+                }
+                // The stretch's bounds may be those of older, larger entries: the interval's own.
+            } else {
+                let all = read(begin, end)
+                guard all.quiet else { return false }
+                stretch.pointee = QuietStretch(from: begin, to: end, maxL: all.maxL, maxReg: all.maxReg)
+                return frozenBound(maxL: all.maxL, maxReg: all.maxReg, eBar: eBar, eBarReg: eBarReg, g: g)
+            }
+        }
+        let all = read(begin, end)
+        guard all.quiet else { return false }
+        let (maxL, maxReg) = (all.maxL, all.maxReg)
         return frozenBound(maxL: maxL, maxReg: maxReg, eBar: eBar, eBarReg: eBarReg, g: g)
     }
 
@@ -2027,8 +2066,11 @@ struct KernelTargets {
     /// The fixed points of κ⊗ and κ_reg⊗ in the subnormal range (`RecurrentPopulation.
     /// traceFixedPoints`, `rateFixedPoints`; 0 for readouts).
     let kappaFixedPoints: UInt64, kappaRegFixedPoints: UInt64
+    /// The targets' quiet stretches (`EpropHistory.quietStretches`), where this integration
+    /// runs alone (nil: the frozen-lane checks read every interval).
+    var quietStretches: UnsafeMutablePointer<QuietStretch>? = nil
 
-    init(_ target: EpropProjection.UnretainedTarget) {
+    init(_ target: EpropProjection.UnretainedTarget, quietStretches: Bool = false) {
         switch target {
         case .recurrent(let population):
             (alpha, kappa, kappaReg, beta, rho, adaptive, quiet, data, entryStride, mask, firstStep, endStep, ringBytes)
@@ -2040,6 +2082,11 @@ struct KernelTargets {
                 }
             (kappaFixedPoints, kappaRegFixedPoints) = population._withUnsafeGuaranteedRef { p in
                 (p.traceFixedPoints, p.rateFixedPoints)
+            }
+            if quietStretches {
+                self.quietStretches = population._withUnsafeGuaranteedRef { p in
+                    Unmanaged.passUnretained(p.history)._withUnsafeGuaranteedRef { $0.quietStretches }
+                }
             }
         case .readout(let population):
             (alpha, data, entryStride, mask, firstStep, endStep, ringBytes) = population._withUnsafeGuaranteedRef { p in

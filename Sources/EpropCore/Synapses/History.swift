@@ -25,6 +25,12 @@ public final class EpropHistory {
     /// set by the network to ask the incoming projections.
     var oldestNeeded: (_ t: Int) -> Int = { _ in Int.max }
 
+    /// Per neuron (recurrent histories), entries known to have ψ = ±0 and finite L and reg
+    /// (`QuietStretch`), found by the gradient kernel's frozen-lane checks; entries do not
+    /// change once synapses integrate them, so later checks reuse what earlier ones read.
+    /// Used by single-threaded integration only (threads would share a neuron's stretch).
+    let quietStretches: UnsafeMutablePointer<QuietStretch>
+
     public init(neurons: Int, channels: Int, initialCapacity: Int = 64) {
         self.neurons = neurons
         self.channels = channels
@@ -33,11 +39,15 @@ public final class EpropHistory {
         capacity = cap
         mask = cap - 1
         data = LargeMemory.allocate(Double.self, count: neurons * cap * channels)
+        let stretches = channels == 3 ? max(neurons, 1) : 1
+        quietStretches = .allocate(capacity: stretches)
+        quietStretches.initialize(repeating: QuietStretch(), count: stretches)
     }
 
     deinit {
         LargeMemory.free(data)
         if let stepMajor { LargeMemory.free(stepMajor) }
+        quietStretches.deallocate()
     }
 
     /// Bytes held by the ring (and its step-major copy, if kept).
@@ -247,4 +257,11 @@ public final class EpropHistory {
         capacity = newCap
         mask = newMask
     }
+}
+
+/// Entries from..<to of one neuron's history all have ψ = ±0 and finite L and reg, with
+/// |L| ≤ maxL and |reg| ≤ maxReg (empty while to ≤ from).
+struct QuietStretch {
+    var from = 0, to = 0
+    var maxL = 0.0, maxReg = 0.0
 }

@@ -8,15 +8,15 @@ import Darwin
 /// The same per-item costs serve both, so an estimate can be checked against a build.
 public enum MemoryModel {
     /// Per neuron of a recurrent population (state, derived columns, event lists, the count
-    /// of steps with ψ = 0), bytes.
-    public static let recurrentNeuronBytes = 13 * 8 + 4 + 8 + 8 + 4 + 2 * 8 + 4
+    /// of steps with ψ = 0, the quiet stretch of its history), bytes.
+    public static let recurrentNeuronBytes = 13 * 8 + 4 + 8 + 8 + 4 + 2 * 8 + 4 + 32
     /// Per readout neuron, bytes.
     public static let readoutNeuronBytes = 9 * 8 + 4
     /// Per input neuron, bytes.
     public static let inputNeuronBytes = 4 + 4 + 8 + 8
-    /// Per source of an eprop projection (shared interval and optimizer state, and the
-    /// offset of its pending gradient block), bytes.
-    public static let sourceBytes = 9 * 8 + 1 + 40
+    /// Per source of an eprop projection (shared interval and optimizer state, whether its
+    /// row is a run of consecutive targets, and the offset of its pending gradient block), bytes.
+    public static let sourceBytes = 9 * 8 + 1 + 1 + 40
     /// Per static or feedback synapse: target index and weight, bytes.
     public static let fixedSynapseBytes = 4 + 8
     /// Per pending input spike, bytes.

@@ -1016,6 +1016,8 @@ public final class EpropProjection: Projection, WorkCounting {
     /// `withTail` (the row's last 20 synapses), the last four join the kernel's loop where
     /// their targets are consecutive too and everything finishes in the kernel's module
     /// (gradient descent): returns 20 then, else 16.
+    // Out of line: inlined, it enlarged both eight-lane-group functions (their register use
+    // is what N-MNIST's gathering rows depend on) for no gain on the sine-wave network.
     @inline(never)
     private func widePair<S: SynapseScalar>(_ event: PlannedEvent, _ first: Int,
                                             _ gradientIn: UnsafeMutablePointer<Double>?,

@@ -1623,8 +1623,8 @@ public final class EpropProjection: Projection, WorkCounting {
     @inline(__always)
     static func nearSubnormalLanes(_ eb: SIMD8<Double>, _ ebr: SIMD8<Double>) -> Int {
         // Integer arithmetic only (masks and their lanes went through memory): with x = |ē|'s
-        // bits < 2^63, 0 < x ≤ bits(2^−960) − 1 ⟺ the signs of −x and x − bits(2^−960) are set.
-        let limit = SIMD8<UInt64>(repeating: (0x1p-960 as Double).bitPattern)
+        // bits < 2^63, 0 < x ≤ bits(2^−1000) − 1 ⟺ the signs of −x and x − bits(2^−1000) are set.
+        let limit = SIMD8<UInt64>(repeating: (0x1p-1000 as Double).bitPattern)
         let magnitude = SIMD8<UInt64>(repeating: ~(1 << 63))
         @inline(__always) func near(_ v: SIMD8<Double>) -> SIMD8<UInt64> {
             let x = unsafeBitCast(v, to: SIMD8<UInt64>.self) & magnitude
@@ -1635,16 +1635,20 @@ public final class EpropProjection: Projection, WorkCounting {
     }
 
     /// The lanes (bit `lane`, of the first `valid`) whose traces are near subnormal (nonzero
-    /// and below 2^−960 in magnitude: within a few thousand decay steps of the subnormal
-    /// range), set to 0 (spare lanes follow the last valid one). Out of line: only called
-    /// for quiet targets.
+    /// and below 2^−1000 in magnitude: 22 binades above the subnormal range, ≈ 500 decay
+    /// steps at κ = 0.97, more than an interval usually holds), set to 0 (spare lanes follow
+    /// the last valid one). Only a matter of speed: a lane above the limit that still decays
+    /// into the subnormal range in one interval costs microcode assists, not other bits; one
+    /// below it takes the slower integer products. (2^−960 sent the sine-wave network's
+    /// decaying traces there ≈ 3000 steps early: 1.4 % of its time.) Out of line: only
+    /// called for quiet targets.
     @inline(never)
     private func zeroNearSubnormalLanes<V: SIMD>(valid: Int, adaptive: Bool, _ eb: inout V, _ ebr: inout V,
                                                  _ eps: inout V) -> Int where V.Scalar == Double {
         // Without branches (the check runs for every group once a population has quiet
-        // neurons): 0 < |x| < 2^−960 ⟺ |x|'s bits − 1 < bits(2^−960) − 1, unsigned (−0
+        // neurons): 0 < |x| < 2^−1000 ⟺ |x|'s bits − 1 < bits(2^−1000) − 1, unsigned (−0
         // wraps around; NaN and ∞ lie above).
-        let below: UInt64 = (0x1p-960 as Double).bitPattern &- 1, magnitude: UInt64 = ~(1 << 63)
+        let below: UInt64 = (0x1p-1000 as Double).bitPattern &- 1, magnitude: UInt64 = ~(1 << 63)
         var tiny = 0
         for lane in 0..<valid {
             var near = (eb[lane].bitPattern & magnitude) &- 1 < below ? 1 : 0

@@ -150,6 +150,19 @@ public func integrateEightLanePairDescending(_ interval: WideInterval, historyA:
                       inputA, inputB, nil, keep)
 }
 
+/// `integrateEightLanePair` for a flush event, finished in this module like
+/// `integrateEightLanePairDescending` (lanes in `keep` kept, false with nothing written where
+/// a non-finite ē needs L): ē and ē_reg written back, g stored to `gradientOut` (nil: not
+/// kept), no descent and no transmission.
+public func integrateEightLanePairKeeping(_ interval: WideInterval, historyA: UnsafePointer<Double>,
+                                          historyB: UnsafePointer<Double>, eBar: UnsafeMutablePointer<Double>,
+                                          eBarReg: UnsafeMutablePointer<Double>, gradientIn: UnsafePointer<Double>?,
+                                          gradientOut: UnsafeMutablePointer<Double>?, keep: UInt32 = 0) -> Bool {
+    let unused = WideDescent(weights: eBar, batchSum: nil, updates: false, batch: 1, rate: 0, wMin: 0, wMax: 0)
+    return descending(interval, historyA, historyB, historyA, tail: false, eBar, eBarReg, gradientIn, unused,
+                      nil, nil, nil, keep, descends: false, gradientOut: gradientOut)
+}
+
 /// `integrateEightLanePairDescending` for `pairs` pairs in a row: pair p is synapses
 /// 16p ..< 16p + 16 of the columns (eBar, eBarReg, gradientIn, the descent's weights and
 /// batch sums) onto the 16 consecutive neurons whose entries start at history + 16p, and
@@ -219,7 +232,7 @@ func descending(_ interval: WideInterval, _ historyA: UnsafePointer<Double>,
                 _ eBarReg: UnsafeMutablePointer<Double>, _ gradientIn: UnsafePointer<Double>?,
                 _ descent: WideDescent, _ inputA: UnsafeMutablePointer<Double>?,
                 _ inputB: UnsafeMutablePointer<Double>?, _ inputC: UnsafeMutablePointer<Double>?,
-                _ keep: UInt32) -> Bool {
+                _ keep: UInt32, descends: Bool = true, gradientOut: UnsafeMutablePointer<Double>? = nil) -> Bool {
     typealias V = SIMD16<Double>
     typealias H = SIMD8<Double>
     typealias T = SIMD4<Double>
@@ -249,6 +262,14 @@ func descending(_ interval: WideInterval, _ historyA: UnsafePointer<Double>,
     if tail {
         UnsafeMutableRawPointer(eBar + 16).storeBytes(of: tailEb, as: T.self)
         UnsafeMutableRawPointer(eBarReg + 16).storeBytes(of: tailEbr, as: T.self)
+    }
+    guard descends else {
+        // A flush: g is kept for the next event (gradientOut), nothing is transmitted.
+        if let gradientOut {
+            UnsafeMutableRawPointer(gradientOut).storeBytes(of: g, as: V.self)
+            if tail { UnsafeMutableRawPointer(gradientOut + 16).storeBytes(of: tailG, as: T.self) }
+        }
+        return true
     }
     let weight = descent.update(g, at: 0)
     let tailWeight = tail ? descent.update(tailG, at: 16) : T()

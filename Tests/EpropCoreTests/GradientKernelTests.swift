@@ -323,6 +323,10 @@ func compareKernel(_ optimizerType: String, _ eachStep: Bool, batch: Int, cutoff
         let rows = projection.runRows.load(ordering: .relaxed)
         #expect(rows > 0, "\(label): \(rows) rows through the AVX-512 module in one call")
     }
+    if wide && flushRate > 0 && !eachStep && !subnormal && precision == .double && !gaps {
+        let flushes = projection.keepingPairs.load(ordering: .relaxed)
+        #expect(flushes > 0, "\(label): \(flushes) flush pairs finished in the AVX-512 module")
+    }
     if wide && expectFrozen && flagQuiet && !gaps {
         let kept = projection.pairsWithFrozenLanes.load(ordering: .relaxed)
         #expect(kept > 0, "\(label): \(kept) pairs that kept frozen lanes in the AVX-512 module")

@@ -364,8 +364,9 @@ public final class EpropProjection: Projection, WorkCounting {
     /// those whose gradient descent and transmission ran in the kernel's module
     /// (`integrateEightLanePairDescending`), counted in debug builds only, for tests.
     let widePairs = Atomic<Int>(0), gapPairs = Atomic<Int>(0), descendingPairs = Atomic<Int>(0)
-    /// Rows that went through the module in one call (`runOfPairs`; debug builds only).
-    let runRows = Atomic<Int>(0)
+    /// Rows that went through the module in one call (`runOfPairs`), and flush pairs
+    /// finished there (`integrateEightLanePairKeeping`); debug builds only.
+    let runRows = Atomic<Int>(0), keepingPairs = Atomic<Int>(0)
     /// Of those, the pairs that took their row's last four synapses along, and those that
     /// kept frozen lanes as they were (counted likewise).
     let pairsWithTails = Atomic<Int>(0), pairsWithFrozenLanes = Atomic<Int>(0)
@@ -1090,6 +1091,21 @@ public final class EpropProjection: Projection, WorkCounting {
                 #endif
                 return withC ? 20 : 16
             }
+        }
+        // A flush (g kept, nothing transmitted) likewise, where no lane needs redoing.
+        if !finalCall && !transmit
+            && (tiny == 0 || (frozen(tiny & 0xFF, from: first) && frozen(tiny >> 8, from: first + 8)))
+            && integrateEightLanePairKeeping(interval, historyA: stepMajor.base + targetA,
+                                             historyB: stepMajor.base + targetB, eBar: eBar + first,
+                                             eBarReg: eBarReg + first,
+                                             gradientIn: gradientIn.map { UnsafePointer($0 + first) },
+                                             gradientOut: gradientOut.map { $0 + first }, keep: UInt32(tiny)) {
+            #if DEBUG
+            widePairs.add(1, ordering: .relaxed)
+            keepingPairs.add(1, ordering: .relaxed)
+            if tiny != 0 { frozenLaneIntervals.wrappingAdd(tiny.nonzeroBitCount, ordering: .relaxed) }
+            #endif
+            return 16
         }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 48) { buffer in
             // ē, ē_reg and g of the 16 lanes, out of the kernel (and into it, see below).

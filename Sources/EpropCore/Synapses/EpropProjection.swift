@@ -467,7 +467,8 @@ public final class EpropProjection: Projection, WorkCounting {
                     zb = alpha * zb
                     zBarOut[i] = zb
                 }
-                (zOut + head).update(repeating: 0, count: n - head)
+                // Only the per-synapse z̄ (targets' τ_m differ) reads the z sequence.
+                if zBarSynapse != nil { (zOut + head).update(repeating: 0, count: n - head) }
             }
             sequenceCount += n
             remaining[s] -= n

@@ -197,8 +197,6 @@ final class LearningSignalProjection: Projection, WorkCounting {
     func planEvents(_ events: EventList, stamp: Int) {}
     func integrate(targets: Range<Int>) {}
 
-    /// Whether some readout error is nonzero: otherwise the delivery leaves every L as it is.
-    var hasError: Bool { anyNonzero(readouts.error, count: readouts.size) }
 
     /// Spec §1.3 phase 1 at the start of step t, for the recurrent neurons in `targets`
     /// (part `part` of a parallel phase). The entry reached depends on the target family
